@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Installs everything wattserve needs on Debian 12, idempotently.
+#
+#   bash scripts/setup.sh            apt packages, ONNX Runtime, llama.cpp, LibTorch
+#   bash scripts/setup.sh --check    only report what is missing (exit 1 if anything is)
+#
+# Third-party builds go to $WATTSERVE_DEPS (default /opt/wattserve-deps), outside the
+# clone, so that a second run and a second clone reuse them. Each step writes a stamp
+# naming the exact version it installed and is skipped when that stamp is present.
+set -euo pipefail
+
+DEPS="${WATTSERVE_DEPS:-/opt/wattserve-deps}"
+ORT_NPM="com.github.asus4.onnxruntime@0.4.9"   # ONNX Runtime 1.29.0 C/C++ API, CPU
+LLAMA_NPM="node-llama-cpp@3.22.1"              # carries a full llama.cpp source tree
+CHECK_ONLY=0
+[[ "${1:-}" == "--check" ]] && CHECK_ONLY=1
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+APT_PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git ccache clang clang-format clang-tidy
+  libclang-rt-14-dev
+  # libraries used by the code (see README "Dependencies")
+  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # engines: LibTorch (+ a fast BLAS) and the Python side used to build demo models
+  libtorch-dev libopenblas0-pthread python3-torch python3-onnx libsentencepiece-dev
+  ca-certificates
+)
+# npm carries ONNX Runtime and llama.cpp; Debian's nodejs/npm only when no node is installed
+# (a NodeSource node bundles npm and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+
+missing_apt() {
+  local p out=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || out+=("$p")
+  done
+  printf '%s\n' "${out[@]}"
+}
+
+step_apt() {
+  mapfile -t miss < <(missing_apt | sed '/^$/d')
+  if ((${#miss[@]} == 0)); then log "apt: all ${#APT_PACKAGES[@]} packages present"; return; fi
+  ((CHECK_ONLY)) && { log "apt: missing ${miss[*]}"; return 1; }
+  [[ $(id -u) -eq 0 ]] || die "installing apt packages needs root (missing: ${miss[*]})"
+  log "apt: installing ${miss[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${miss[@]}" >/dev/null
+}
+
+# npm pack NAME@VER into a temp dir and print the extracted package/ path.
+npm_fetch() {
+  local spec=$1 dir
+  dir=$(mktemp -d)
+  (cd "$dir" && npm pack --silent "$spec" >/dev/null 2>&1) || die "npm pack $spec failed"
+  tar -xzf "$dir"/*.tgz -C "$dir"
+  printf '%s\n' "$dir/package"
+}
+
+step_onnxruntime() {
+  local dest="$DEPS/onnxruntime" stamp="$DEPS/onnxruntime/.stamp"
+  if [[ -f $stamp && $(cat "$stamp") == "$ORT_NPM" ]]; then log "onnxruntime: present ($ORT_NPM)"; return; fi
+  ((CHECK_ONLY)) && { log "onnxruntime: missing"; return 1; }
+  log "onnxruntime: fetching $ORT_NPM from npm"
+  local pkg hdr
+  pkg=$(npm_fetch "$ORT_NPM")
+  hdr="$pkg/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers"
+  [[ -f $hdr/onnxruntime_cxx_api.h && -f $pkg/Plugins/Linux/x64/libonnxruntime.so ]] \
+    || die "unexpected layout in $ORT_NPM"
+  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp/include" "$dest.tmp/lib"
+  cp "$hdr"/*.h "$dest.tmp/include/"
+  cp "$pkg"/Plugins/Linux/x64/*.so "$dest.tmp/lib/"
+  ln -sf libonnxruntime.so "$dest.tmp/lib/libonnxruntime.so.1"
+  if [[ -f $pkg/LICENSE ]]; then cp "$pkg/LICENSE" "$dest.tmp/"; fi
+  echo "$ORT_NPM" >"$dest.tmp/.stamp"
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+  rm -rf "$(dirname "$pkg")"
+}
+
+step_llama() {
+  local root="$DEPS/llama.cpp" stamp="$DEPS/llama.cpp/.stamp"
+  if [[ -f $stamp && $(cat "$stamp") == "$LLAMA_NPM" ]]; then log "llama.cpp: present ($LLAMA_NPM)"; return; fi
+  ((CHECK_ONLY)) && { log "llama.cpp: missing"; return 1; }
+  log "llama.cpp: fetching source from $LLAMA_NPM"
+  local pkg
+  pkg=$(npm_fetch "$LLAMA_NPM")
+  [[ -f $pkg/llama/gitRelease.bundle ]] || die "no llama.cpp bundle in $LLAMA_NPM"
+  rm -rf "$root" && mkdir -p "$root"
+  git -c advice.detachedHead=false clone -q "$pkg/llama/gitRelease.bundle" "$root/src"
+  rm -rf "$(dirname "$pkg")"
+  log "llama.cpp: building (a few minutes on 2 cores)"
+  cmake -S "$root/src" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_INSTALL_PREFIX="$root/install" -DBUILD_SHARED_LIBS=OFF \
+    -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
+    -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF >"$root/configure.log" 2>&1 \
+    || { tail -n 30 "$root/configure.log"; die "llama.cpp configure failed"; }
+  cmake --build "$root/build" -j"$(nproc)" >"$root/build.log" 2>&1 \
+    || { tail -n 30 "$root/build.log"; die "llama.cpp build failed"; }
+  cmake --install "$root/build" >/dev/null
+  echo "$LLAMA_NPM" >"$stamp"
+}
+
+main() {
+  command -v apt-get >/dev/null || die "this script targets Debian 12 (apt-get not found)"
+  if ((CHECK_ONLY)); then
+    local rc=0
+    step_apt || rc=1
+    step_onnxruntime || rc=1
+    step_llama || rc=1
+    return $rc
+  fi
+  step_apt
+  mkdir -p "$DEPS" || die "cannot create $DEPS"
+  step_onnxruntime
+  step_llama
+  log "all dependencies present in $DEPS"
+}
+main "$@"

@@ -1,0 +1,9 @@
+#include "cli/commands.h"
+
+namespace wattserve::cli {
+
+std::vector<Command> all_commands(CLI::App& app) {
+  return {add_measure(app), add_sensors(app), add_estimate(app), add_version(app)};
+}
+
+}  // namespace wattserve::cli

@@ -1,0 +1,26 @@
+// Registry of wattserve subcommands: each cmd_*.cpp adds its options to the CLI11 app and
+// returns a callable that runs it and yields the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace wattserve::cli {
+
+inline constexpr std::string_view kVersion = "0.1.0";
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+Command add_version(CLI::App& app);
+Command add_measure(CLI::App& app);
+Command add_sensors(CLI::App& app);
+Command add_estimate(CLI::App& app);
+
+std::vector<Command> all_commands(CLI::App& app);
+
+}  // namespace wattserve::cli

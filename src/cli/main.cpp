@@ -1,0 +1,22 @@
+// wattserve: energy-aware ML inference. Each subcommand lives in its own file (cmd_*.cpp)
+// and registers itself through commands.h.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"wattserve: measure, serve and cut the energy of ML inference"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(wattserve::cli::kVersion));
+  std::vector<wattserve::cli::Command> cmds = wattserve::cli::all_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (auto& c : cmds) {
+    if (c.app->parsed()) return c.run();
+  }
+  return 2;
+}
