@@ -23,7 +23,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ccache clang clang-format clang-tidy
   libclang-rt-14-dev
   # libraries used by the code (see README "Dependencies")
-  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libcpp-httplib-dev
+  nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libcpp-httplib-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # engines: LibTorch (+ a fast BLAS) and the Python side used to build demo models
   libtorch-dev libopenblas0-pthread python3-torch python3-onnx libsentencepiece-dev
