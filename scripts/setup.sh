@@ -81,6 +81,13 @@ step_onnxruntime() {
   rm -rf "$(dirname "$pkg")"
 }
 
+# ccache makes a rebuild after a wiped deps folder cheap.
+launcher() {
+  if command -v ccache >/dev/null; then
+    echo "-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+  fi
+}
+
 step_llama() {
   local root="$DEPS/llama.cpp" stamp="$DEPS/llama.cpp/.stamp"
   if [[ -f $stamp && $(cat "$stamp") == "$LLAMA_NPM" ]]; then log "llama.cpp: present ($LLAMA_NPM)"; return; fi
@@ -97,7 +104,8 @@ step_llama() {
     -DCMAKE_INSTALL_PREFIX="$root/install" -DBUILD_SHARED_LIBS=OFF \
     -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
-    -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF >"$root/configure.log" 2>&1 \
+    -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DLLAMA_CURL=OFF \
+    -DLLAMA_OPENSSL=OFF $(launcher) >"$root/configure.log" 2>&1 \
     || { tail -n 30 "$root/configure.log"; die "llama.cpp configure failed"; }
   cmake --build "$root/build" -j"$(nproc)" >"$root/build.log" 2>&1 \
     || { tail -n 30 "$root/build.log"; die "llama.cpp build failed"; }
