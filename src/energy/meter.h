@@ -137,7 +137,6 @@ class Meter {
   std::vector<double> last_power_;
   int64_t last_ns_ = -1, last_wall_ns_ = 0;
   uint64_t samples_ = 0;
-  size_t pending_errors_ = 0;
   std::deque<Sample> timeline_;
   std::map<WindowId, Window> windows_;
   WindowId next_id_ = 1;

@@ -1,0 +1,112 @@
+#include "cli/child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <system_error>
+
+namespace wattserve::cli {
+
+namespace {
+
+std::atomic<pid_t> g_child{-1};
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+extern "C" void forward_signal(int sig) {
+  const pid_t p = g_child.load();
+  if (p > 0) kill(p, sig);
+}
+
+class ForwardSignals {
+ public:
+  explicit ForwardSignals(pid_t child) {
+    g_child.store(child);
+    struct sigaction sa {};
+    sa.sa_handler = forward_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &sa, &old_[i]);
+  }
+  ~ForwardSignals() {
+    for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &old_[i], nullptr);
+    g_child.store(-1);
+  }
+  ForwardSignals(const ForwardSignals&) = delete;
+  ForwardSignals& operator=(const ForwardSignals&) = delete;
+
+ private:
+  struct sigaction old_[std::size(kForwarded)] {};
+};
+
+}  // namespace
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+  if (argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "no command given");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  // The child reports an exec failure's errno through a close-on-exec pipe.
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  pid_ = fork();
+  if (pid_ < 0) {
+    const int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    throw std::system_error(e, std::generic_category(), "fork");
+  }
+  if (pid_ == 0) {
+    close(fds[0]);
+    execvp(args[0], args.data());
+    const int e = errno;
+    ssize_t ignored = write(fds[1], &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+  }
+  close(fds[1]);
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = read(fds[0], &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  close(fds[0]);
+  if (n == static_cast<ssize_t>(sizeof child_errno)) {
+    waitpid(pid_, nullptr, 0);
+    reaped_ = true;
+    throw std::system_error(child_errno, std::generic_category(), "cannot run '" + argv[0] + "'");
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+ChildExit ChildProcess::wait() {
+  ForwardSignals forward(pid_);
+  int status = 0;
+  rusage ru{};
+  while (wait4(pid_, &status, 0, &ru) < 0) {
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "wait4");
+  }
+  reaped_ = true;
+  ChildExit out;
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec * 1e-6; };
+  out.cpu_seconds = secs(ru.ru_utime) + secs(ru.ru_stime);
+  if (WIFEXITED(status)) {
+    out.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    out.term_signal = WTERMSIG(status);
+    out.exit_code = 128 + out.term_signal;
+  }
+  return out;
+}
+
+}  // namespace wattserve::cli

@@ -1,0 +1,349 @@
+#include "energy/meter.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <numbers>
+#include <random>
+#include <thread>
+
+#include "fake_sensors.h"
+
+namespace wattserve::energy {
+namespace {
+
+using testing::FunctionCounterSensor;
+using testing::FunctionPowerSensor;
+using testing::make_domain;
+
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kMs = 1'000'000;
+
+// P(t) = 30 + 5 cos(t)  =>  E(t) = 30 t + 5 sin(t)
+double smooth_energy(double t) { return 30 * t + 5 * std::sin(t); }
+
+struct Fixture {
+  std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kSec);
+  std::unique_ptr<Meter> meter;
+  void advance(int64_t ns, int64_t step = 100 * kMs) {
+    for (int64_t done = 0; done < ns; done += step) {
+      clock->advance_ns(std::min(step, ns - done));
+      meter->sample_now();
+    }
+  }
+};
+
+Fixture counter_fixture(std::vector<Domain> domains, std::vector<std::function<double(double)>> f) {
+  Fixture fx;
+  std::vector<std::unique_ptr<Sensor>> s;
+  s.push_back(std::make_unique<FunctionCounterSensor>(std::move(domains), std::move(f)));
+  MeterOptions o;
+  o.clock = fx.clock;
+  fx.meter = std::make_unique<Meter>(std::move(s), o);
+  return fx;
+}
+
+Fixture constant_power_fixture(double watts) {
+  return counter_fixture({make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter)},
+                         {[watts](double t) { return watts * t; }});
+}
+
+TEST(Meter, CounterWindowIsExactAtArbitraryBoundaries) {
+  auto fx = counter_fixture({make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter)},
+                            {smooth_energy});
+  fx.meter->sample_now();
+  fx.advance(123 * kMs);
+  auto id = fx.meter->begin("w");
+  const double t0 = ns_to_s(fx.clock->now_ns());
+  fx.advance(2'371 * kMs, 97 * kMs);
+  auto r = fx.meter->end(id);
+  const double t1 = ns_to_s(fx.clock->now_ns());
+  const double truth = smooth_energy(t1) - smooth_energy(t0);
+  EXPECT_NEAR(r.joules, truth, truth * 1e-12);
+  EXPECT_NEAR(r.duration_s, t1 - t0, 1e-12);
+  EXPECT_NEAR(r.avg_watts, truth / (t1 - t0), 1e-9);
+  EXPECT_EQ(r.source, Source::kCounter);
+  ASSERT_EQ(r.domains.size(), 1u);
+  EXPECT_EQ(r.domains[0].id, "pkg");
+}
+
+TEST(Meter, IntegratedPowerTraceWithinOneThousandth) {
+  // P(t) = 50 + 20 sin(2 pi t / 0.7): integrated by trapezoid from 1 ms samples.
+  Fixture fx;
+  const double w = 2 * std::numbers::pi / 0.7;
+  auto p = [w](double t) { return 50 + 20 * std::sin(w * t); };
+  auto e = [w](double t) { return 50 * t - 20 / w * std::cos(w * t); };
+  std::vector<std::unique_ptr<Sensor>> s;
+  s.push_back(std::make_unique<FunctionPowerSensor>(
+      make_domain("gpu", DomainKind::kGpu, Source::kPower), p));
+  MeterOptions o;
+  o.clock = fx.clock;
+  o.interval_ns = kMs;
+  fx.meter = std::make_unique<Meter>(std::move(s), o);
+  fx.meter->sample_now();
+  auto id = fx.meter->begin();
+  const double t0 = ns_to_s(fx.clock->now_ns());
+  fx.advance(3 * kSec + 333 * kMs, kMs);
+  auto r = fx.meter->end(id);
+  const double truth = e(ns_to_s(fx.clock->now_ns())) - e(t0);
+  EXPECT_NEAR(r.joules, truth, truth * 1e-3);
+  EXPECT_EQ(r.source, Source::kPower);
+}
+
+TEST(Meter, NestedAndOverlappingWindowsEachSeeAllTheirEnergy) {
+  auto fx = counter_fixture({make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter)},
+                            {smooth_energy});
+  auto a = fx.meter->begin("a");
+  const double ta0 = ns_to_s(fx.clock->now_ns());
+  fx.advance(kSec);
+  auto b = fx.meter->begin("b");
+  const double tb0 = ns_to_s(fx.clock->now_ns());
+  fx.advance(500 * kMs);
+  auto c = fx.meter->begin("c");
+  const double tc0 = ns_to_s(fx.clock->now_ns());
+  fx.advance(500 * kMs);
+  auto rb = fx.meter->end(b);
+  const double tb1 = ns_to_s(fx.clock->now_ns());
+  fx.advance(2 * kSec);
+  auto ra = fx.meter->end(a);
+  const double ta1 = ns_to_s(fx.clock->now_ns());
+  fx.advance(kSec);
+  auto rc = fx.meter->end(c);
+  const double tc1 = ns_to_s(fx.clock->now_ns());
+  EXPECT_NEAR(ra.joules, smooth_energy(ta1) - smooth_energy(ta0), 1e-9);
+  EXPECT_NEAR(rb.joules, smooth_energy(tb1) - smooth_energy(tb0), 1e-9);
+  EXPECT_NEAR(rc.joules, smooth_energy(tc1) - smooth_energy(tc0), 1e-9);
+}
+
+TEST(Meter, ConcurrentWindowsSplitEachIntervalAndAddUpToTheTotal) {
+  auto fx = constant_power_fixture(100);
+  auto a = fx.meter->begin("a");  // [0, 4]
+  fx.advance(kSec);
+  auto b = fx.meter->begin("b");  // [1, 2]
+  fx.advance(500 * kMs);
+  auto c = fx.meter->begin("c");  // [1.5, 5]
+  fx.advance(500 * kMs);
+  auto rb = fx.meter->end(b);
+  fx.advance(2 * kSec);
+  auto ra = fx.meter->end(a);
+  fx.advance(kSec);
+  auto rc = fx.meter->end(c);
+  // [0,1] a alone 100 J; [1,1.5] a,b 25 J each; [1.5,2] a,b,c 50/3 J each; [2,4] a,c 100 J each;
+  // [4,5] c alone 100 J.
+  EXPECT_NEAR(ra.attributed_joules, 100 + 25 + 50.0 / 3 + 100, 1e-9);
+  EXPECT_NEAR(rb.attributed_joules, 25 + 50.0 / 3, 1e-9);
+  EXPECT_NEAR(rc.attributed_joules, 50.0 / 3 + 100 + 100, 1e-9);
+  EXPECT_NEAR(ra.attributed_joules + rb.attributed_joules + rc.attributed_joules, 500, 1e-9);
+  EXPECT_NEAR(ra.joules, 400, 1e-9);
+}
+
+TEST(Meter, WeightsSplitSharedIntervalsAndCanChange) {
+  auto fx = constant_power_fixture(40);
+  auto a = fx.meter->begin("a", 1);
+  auto b = fx.meter->begin("b", 3);
+  fx.advance(kSec);  // 40 J: a 10, b 30
+  fx.meter->set_weight(a, 3);
+  fx.advance(kSec);  // 40 J: a 20, b 20
+  auto ra = fx.meter->end(a);
+  auto rb = fx.meter->end(b);
+  EXPECT_NEAR(ra.attributed_joules, 30, 1e-9);
+  EXPECT_NEAR(rb.attributed_joules, 50, 1e-9);
+  EXPECT_DOUBLE_EQ(ra.weight, 3);
+}
+
+TEST(Meter, ZeroWeightsFallBackToEqualShares) {
+  auto fx = constant_power_fixture(10);
+  auto a = fx.meter->begin("a", 0);
+  auto b = fx.meter->begin("b", 0);
+  fx.advance(kSec);
+  EXPECT_NEAR(fx.meter->end(a).attributed_joules, 5, 1e-9);
+  EXPECT_NEAR(fx.meter->end(b).attributed_joules, 5, 1e-9);
+}
+
+TEST(Meter, IdleBaselineGivesDynamicEnergy) {
+  // 20 W until t = 3 s (idle), then 50 W.
+  auto fx = counter_fixture({make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter)},
+                            {[](double t) { return t < 3 ? 20 * t : 60 + 50 * (t - 3); }});
+  auto idle = fx.meter->begin("idle");
+  fx.advance(2 * kSec);  // t = 1 .. 3
+  auto base = Meter::baseline_from(fx.meter->end(idle));
+  ASSERT_EQ(base.watts.size(), 1u);
+  EXPECT_NEAR(base.watts[0], 20, 1e-9);
+  fx.meter->set_idle_baseline(base);
+  auto w = fx.meter->begin();
+  fx.advance(4 * kSec);
+  auto r = fx.meter->end(w);
+  EXPECT_TRUE(r.has_baseline);
+  EXPECT_NEAR(r.joules, 200, 1e-9);
+  EXPECT_NEAR(r.dynamic_joules, 120, 1e-9);
+  EXPECT_NEAR(r.attributed_dynamic_joules, 120, 1e-9);
+  EXPECT_NEAR(r.domains[0].idle_watts, 20, 1e-12);
+}
+
+TEST(Meter, DynamicEnergyIsNeverNegative) {
+  auto fx = constant_power_fixture(10);
+  fx.meter->set_idle_baseline({{15}, 0});
+  auto w = fx.meter->begin();
+  fx.advance(kSec);
+  auto r = fx.meter->end(w);
+  EXPECT_EQ(r.dynamic_joules, 0);
+  EXPECT_EQ(r.attributed_dynamic_joules, 0);
+}
+
+TEST(Meter, UncountedDomainsStayOutOfTotalsAndSourceIsTheWeakest) {
+  Fixture fx;
+  std::vector<std::unique_ptr<Sensor>> s;
+  s.push_back(std::make_unique<FunctionCounterSensor>(
+      std::vector<Domain>{make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter),
+                          make_domain("core", DomainKind::kCpuCore, Source::kCounter, false)},
+      std::vector<std::function<double(double)>>{[](double t) { return 10 * t; },
+                                                 [](double t) { return 7 * t; }}));
+  s.push_back(std::make_unique<FunctionPowerSensor>(
+      make_domain("gpu", DomainKind::kGpu, Source::kPower), [](double) { return 5.0; }));
+  MeterOptions o;
+  o.clock = fx.clock;
+  fx.meter = std::make_unique<Meter>(std::move(s), o);
+  auto w = fx.meter->begin();
+  fx.advance(2 * kSec);
+  auto r = fx.meter->end(w);
+  EXPECT_NEAR(r.joules, 30, 1e-9);  // 20 (pkg) + 10 (gpu); core is inside pkg
+  EXPECT_NEAR(r.domains[1].joules, 14, 1e-9);
+  EXPECT_FALSE(r.domains[1].counted);
+  EXPECT_EQ(r.source, Source::kPower);
+}
+
+TEST(Meter, FailedReadsAreCountedAndDoNotInventEnergy) {
+  Fixture fx;
+  auto sensor = std::make_unique<FunctionCounterSensor>(
+      std::vector<Domain>{make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter)},
+      std::vector<std::function<double(double)>>{[](double t) { return 10 * t; }});
+  auto* raw = sensor.get();
+  std::vector<std::unique_ptr<Sensor>> s;
+  s.push_back(std::move(sensor));
+  MeterOptions o;
+  o.clock = fx.clock;
+  fx.meter = std::make_unique<Meter>(std::move(s), o);
+  auto w = fx.meter->begin();
+  fx.clock->advance_ns(kSec);
+  raw->fail_next = true;
+  fx.meter->sample_now();  // fails: value held
+  fx.advance(kSec);        // recovers: the counter's full advance is seen
+  auto r = fx.meter->end(w);
+  EXPECT_EQ(r.read_errors, 1u);
+  EXPECT_NEAR(r.joules, 20, 1e-9);
+}
+
+TEST(Meter, ListenersSeeEveryIntervalOnce) {
+  auto fx = constant_power_fixture(10);
+  double seen = 0;
+  int64_t covered = 0;
+  fx.meter->add_listener([&](int64_t t0, int64_t t1, std::span<const double> d) {
+    seen += d[0];
+    covered += t1 - t0;
+  });
+  fx.meter->sample_now();
+  fx.advance(3 * kSec, 250 * kMs);
+  EXPECT_NEAR(seen, 30, 1e-9);
+  EXPECT_EQ(covered, 3 * kSec);
+  auto p = fx.meter->last_power();
+  EXPECT_NEAR(p[0], 10, 1e-9);
+}
+
+TEST(Meter, TimelineIsBounded) {
+  Fixture fx;
+  std::vector<std::unique_ptr<Sensor>> s;
+  s.push_back(std::make_unique<FunctionCounterSensor>(
+      std::vector<Domain>{make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter)},
+      std::vector<std::function<double(double)>>{[](double t) { return t; }}));
+  MeterOptions o;
+  o.clock = fx.clock;
+  o.timeline_capacity = 5;
+  fx.meter = std::make_unique<Meter>(std::move(s), o);
+  for (int i = 0; i < 12; ++i) {
+    fx.clock->advance_ns(kSec);
+    fx.meter->sample_now();
+  }
+  auto tl = fx.meter->timeline();
+  ASSERT_EQ(tl.size(), 5u);
+  EXPECT_EQ(tl.back().t_ns, fx.clock->now_ns());
+  EXPECT_EQ(tl.front().t_ns, fx.clock->now_ns() - 4 * kSec);
+  EXPECT_EQ(fx.meter->samples_taken(), 12u);
+}
+
+TEST(Meter, RejectsBadInput) {
+  auto fx = constant_power_fixture(1);
+  EXPECT_THROW(fx.meter->end(42), std::invalid_argument);
+  auto w = fx.meter->begin();
+  fx.meter->end(w);
+  EXPECT_THROW(fx.meter->end(w), std::invalid_argument);
+  EXPECT_THROW(fx.meter->begin("x", -1), std::invalid_argument);
+  EXPECT_THROW(fx.meter->begin("x", std::nan("")), std::invalid_argument);
+  EXPECT_THROW(fx.meter->set_idle_baseline({{1, 2}, 0}), std::invalid_argument);
+  MeterOptions o;
+  o.interval_ns = 999'999;
+  EXPECT_THROW(Meter({}, o), std::invalid_argument);
+  std::vector<std::unique_ptr<Sensor>> dup;
+  for (int i = 0; i < 2; ++i) {
+    dup.push_back(std::make_unique<FunctionPowerSensor>(
+        make_domain("same", DomainKind::kGpu, Source::kPower), [](double) { return 1.0; }));
+  }
+  EXPECT_THROW(Meter(std::move(dup)), std::invalid_argument);
+}
+
+// Many threads open and close windows while the sampling thread runs (run under TSan in CI).
+// Whatever the timing, each window sees exactly P x duration, and the attributed shares of all
+// windows add up to the energy of the time covered by at least one window.
+TEST(MeterConcurrency, ManyThreadsOfWindowsStayExactAndAddUp) {
+  constexpr double kWatts = 10;
+  std::vector<std::unique_ptr<Sensor>> s;
+  auto clock = system_clock();
+  s.push_back(std::make_unique<FunctionCounterSensor>(
+      std::vector<Domain>{make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter)},
+      std::vector<std::function<double(double)>>{[](double t) { return kWatts * t; }}));
+  MeterOptions o;
+  o.interval_ns = kMs;
+  Meter meter(std::move(s), o);
+  meter.start();
+  constexpr int kThreads = 8, kPerThread = 40;
+  std::vector<std::vector<WindowReport>> reports(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      for (int i = 0; i < kPerThread; ++i) {
+        auto id = meter.begin("t", 1.0 + static_cast<double>(rng() % 4));
+        for (auto k = rng() % 3; k > 0; --k) meter.peek(id);
+        reports[t].push_back(meter.end(id));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  meter.stop();
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  double attributed = 0;
+  for (const auto& per : reports) {
+    for (const auto& r : per) {
+      EXPECT_NEAR(r.joules, kWatts * r.duration_s, 1e-6);
+      attributed += r.attributed_joules;
+      spans.emplace_back(r.begin_ns, r.end_ns);
+    }
+  }
+  std::sort(spans.begin(), spans.end());
+  int64_t covered = 0, cur_b = spans[0].first, cur_e = spans[0].second;
+  for (const auto& [b, e] : spans) {
+    if (b > cur_e) {
+      covered += cur_e - cur_b;
+      cur_b = b;
+      cur_e = e;
+    } else {
+      cur_e = std::max(cur_e, e);
+    }
+  }
+  covered += cur_e - cur_b;
+  EXPECT_NEAR(attributed, kWatts * ns_to_s(covered), 1e-6);
+}
+
+}  // namespace
+}  // namespace wattserve::energy
