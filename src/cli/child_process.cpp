@@ -98,7 +98,9 @@ ChildExit ChildProcess::wait() {
   }
   reaped_ = true;
   ChildExit out;
-  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec * 1e-6; };
+  auto secs = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  };
   out.cpu_seconds = secs(ru.ru_utime) + secs(ru.ru_stime);
   if (WIFEXITED(status)) {
     out.exit_code = WEXITSTATUS(status);

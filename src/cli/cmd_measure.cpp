@@ -1,10 +1,269 @@
+// `wattserve measure [options] -- CMD ARGS...`: runs a command under the meter and reports its
+// energy (per domain, with sources), power, the command tree's share, and emissions; writes
+// the JSON summary, CodeCarbon CSV, timeline CSV and Prometheus text on request. Exits with
+// the command's exit code; 125 when wattserve itself fails, 126/127 when the command cannot
+// be executed / found (as env(1) and timeout(1) do).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <system_error>
+
+#include "cli/child_process.h"
 #include "cli/commands.h"
+#include "cli/machine_info.h"
+#include "cli/sensor_options.h"
+#include "energy/atomic_file.h"
+#include "energy/carbon.h"
+#include "energy/codecarbon_csv.h"
+#include "energy/meter.h"
+#include "energy/process_attribution.h"
+#include "energy/prometheus_text.h"
+#include "energy/run_summary.h"
+#include "energy/timeline_csv.h"
 
 namespace wattserve::cli {
 
+namespace {
+
+constexpr int kOwnFailure = 125;
+
+struct MeasureFlags {
+  SensorFlags sensors;
+  double interval_ms = 100;
+  double idle_s = 0;
+  std::string country, cloud, project = "wattserve", experiment_id;
+  double intensity = -1, pue = 1;
+  std::string json_path, csv_path, timeline_path, prom_path;
+  bool no_process = false, quiet = false;
+  std::vector<std::string> command;
+};
+
+energy::CarbonSettings carbon_settings(const MeasureFlags& f) {
+  energy::CarbonSettings c;
+  if (f.intensity >= 0) c.g_per_kwh = f.intensity;
+  c.country = f.country;
+  if (!f.cloud.empty()) {
+    auto colon = f.cloud.find(':');
+    if (colon == std::string::npos) {
+      throw std::invalid_argument("--cloud takes PROVIDER:REGION, e.g. gcp:europe-west1");
+    }
+    c.cloud_provider = f.cloud.substr(0, colon);
+    c.cloud_region = f.cloud.substr(colon + 1);
+  }
+  c.pue = f.pue;
+  return c;
+}
+
+std::string format_joules(double j) {
+  if (j >= 3.6e6) return fmt::format("{:.3f} kWh", j / 3.6e6);
+  if (j >= 1e3) return fmt::format("{:.2f} kJ", j / 1e3);
+  return fmt::format("{:.3f} J", j);
+}
+
+std::string format_mass(double kg) {
+  if (kg >= 1) return fmt::format("{:.3f} kg", kg);
+  if (kg >= 1e-3) return fmt::format("{:.3f} g", kg * 1e3);
+  return fmt::format("{:.3f} mg", kg * 1e6);
+}
+
+void print_summary(const energy::RunSummary& s) {
+  const auto& w = s.window;
+  auto cmd = fmt::format("{}", fmt::join(s.command, " "));
+  fmt::print(stderr, "\nwattserve measure: `{}` exited {} after {:.3f} s\n", cmd, s.exit_code,
+             w.duration_s);
+  fmt::print(stderr, "  energy      {}  (average {:.2f} W)  source: {}\n",
+             format_joules(w.joules), w.avg_watts, energy::to_string(w.source));
+  if (w.has_baseline) {
+    double idle_w = 0;
+    for (const auto& d : w.domains) idle_w += d.counted ? d.idle_watts : 0;
+    fmt::print(stderr, "  above idle  {}  (idle baseline {:.2f} W over {:.1f} s)\n",
+               format_joules(w.dynamic_joules), idle_w, s.idle.duration_s);
+  }
+  fmt::print(stderr, "  {:<30} {:<9} {:>12} {:>10}\n", "domain", "source", "energy", "avg W");
+  for (const auto& d : w.domains) {
+    fmt::print(stderr, "  {:<30} {:<9} {:>12} {:>10.2f}{}\n", d.id, energy::to_string(d.source),
+               format_joules(d.joules), d.avg_watts, d.counted ? "" : "  (inside another)");
+  }
+  if (s.process) {
+    fmt::print(stderr, "  command tree {} by CPU-time share (mean {:.1f}%, {:.2f} CPU s)\n",
+               format_joules(s.process->joules), s.process->mean_share * 100,
+               s.process->tree_cpu_seconds);
+  }
+  fmt::print(stderr, "  emissions   {} CO2e  ({:.0f} gCO2e/kWh, {}; PUE {:.2f})\n",
+             format_mass(s.emissions_kg), s.carbon.g_per_kwh, s.carbon.source, s.carbon.pue);
+  if (w.source == energy::Source::kEstimate) {
+    fmt::print(stderr, "  estimate because no energy counter is readable here:\n");
+    for (const auto& n : s.sensor_notes) {
+      fmt::print(stderr, "    {}: {}\n", n.sensor, n.reason);
+    }
+  }
+  if (w.read_errors > 0) {
+    fmt::print(stderr, "  warning: {} sensor reads failed; their intervals are missing\n",
+               w.read_errors);
+  }
+}
+
+void write_outputs(const MeasureFlags& f, const energy::RunSummary& s, const energy::Meter& m) {
+  if (!f.json_path.empty()) energy::write_summary_json(f.json_path, s);
+  if (!f.csv_path.empty()) energy::append_codecarbon_csv(f.csv_path, s);
+  if (!f.timeline_path.empty()) {
+    energy::write_timeline_csv(f.timeline_path, m.timeline(), m.domains());
+  }
+  if (!f.prom_path.empty()) {
+    energy::EnergyMetrics metrics;
+    std::vector<double> cumulative, power;
+    for (const auto& d : s.window.domains) {
+      cumulative.push_back(d.joules);
+      power.push_back(d.avg_watts);
+    }
+    metrics.update(m.domains(), cumulative, power);
+    metrics.set_idle_baseline(m.domains(), s.idle);
+    energy::write_file_atomic(f.prom_path, metrics.serialize());
+  }
+}
+
+int run_measure(const MeasureFlags& f) {
+  energy::CarbonIntensity carbon;
+  std::unique_ptr<energy::Meter> meter;
+  energy::RunSummary s;
+  energy::SensorSelection sel;
+  try {
+    carbon = energy::resolve_carbon(carbon_settings(f));
+    sel = f.sensors.selection();
+    auto found = energy::discover_sensors(sel);
+    s.sensor_notes = std::move(found.notes);
+    for (const auto& sensor : found.sensors) {
+      s.sensors_used.emplace_back(sensor->name());
+      if (const auto* est = dynamic_cast<const energy::EstimateSensor*>(sensor.get())) {
+        const auto& i = est->info();
+        s.estimator_info = {{"cpu_model", i.cpu_model},
+                            {"matched_model", i.matched_model},
+                            {"tdp_w", fmt::format("{}", i.tdp_w)},
+                            {"tdp_reason", i.tdp_reason},
+                            {"cpu_class", i.cpu_class},
+                            {"sockets", std::to_string(i.sockets)},
+                            {"ram_gib", fmt::format("{:.2f}", i.ram_gib)},
+                            {"ram_w", fmt::format("{:.3f}", i.ram_w)},
+                            {"ram_reason", i.ram_reason}};
+      }
+    }
+    energy::MeterOptions mo;
+    mo.interval_ns = static_cast<int64_t>(f.interval_ms * 1e6);
+    meter = std::make_unique<energy::Meter>(std::move(found.sensors), mo);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "wattserve measure: {}\n", e.what());
+    return kOwnFailure;
+  }
+  meter->start();
+  if (f.idle_s > 0) {
+    if (!f.quiet) fmt::print(stderr, "wattserve measure: measuring idle power for {} s\n", f.idle_s);
+    auto base = meter->measure_idle(static_cast<int64_t>(f.idle_s * 1e9));
+    meter->set_idle_baseline(base);
+    s.idle = base;
+  }
+  const auto window = meter->begin("command");
+  std::unique_ptr<ChildProcess> child;
+  try {
+    child = std::make_unique<ChildProcess>(f.command);
+  } catch (const std::system_error& e) {
+    meter->end(window);
+    meter->stop();
+    fmt::print(stderr, "wattserve measure: {}\n", e.what());
+    return e.code().value() == ENOENT ? 127 : 126;
+  }
+  // Attribution reads /proc on the sampling thread; the lock orders it with the final update.
+  std::shared_ptr<energy::ProcessAttribution> proc;
+  auto proc_mu = std::make_shared<std::mutex>();
+  if (!f.no_process) {
+    proc = std::make_shared<energy::ProcessAttribution>(sel.procfs_root, child->pid(),
+                                                        meter->domains());
+    meter->add_listener([proc, proc_mu](int64_t t0, int64_t t1, std::span<const double> d) {
+      std::lock_guard lk(*proc_mu);
+      proc->on_interval(t0, t1, d);
+    });
+  }
+  const ChildExit exit = child->wait();
+  if (proc) {
+    std::lock_guard lk(*proc_mu);
+    proc->set_final_tree_cpu_seconds(exit.cpu_seconds);
+  }
+  s.window = meter->end(window);
+  meter->stop();
+
+  s.tool_version = std::string(kVersion);
+  s.project_name = f.project;
+  s.run_id = energy::make_uuid_v4();
+  s.experiment_id = f.experiment_id;
+  s.command = f.command;
+  s.exit_code = exit.exit_code;
+  s.start_wall_ns = s.window.begin_wall_ns;
+  s.end_wall_ns = s.window.end_wall_ns;
+  s.domains = meter->domains();
+  s.carbon = {carbon.g_per_kwh, carbon.source,        carbon.country_name, carbon.country_iso_code,
+              carbon.region,    carbon.cloud_provider, carbon.cloud_region, f.pue};
+  s.emissions_kg = energy::emissions_kg(s.window.joules, carbon, f.pue);
+  if (proc) {
+    std::lock_guard lk(*proc_mu);
+    s.process = proc->report();
+  }
+  s.machine = machine_info(sel.procfs_root, s.domains);
+  if (!f.quiet) print_summary(s);
+  try {
+    write_outputs(f, s, *meter);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "wattserve measure: {} (the command exited {})\n", e.what(), s.exit_code);
+    return kOwnFailure;
+  }
+  if (exit.term_signal != 0 && !f.quiet) {
+    fmt::print(stderr, "wattserve measure: the command was killed by signal {}\n",
+               exit.term_signal);
+  }
+  return exit.exit_code;
+}
+
+}  // namespace
+
 Command add_measure(CLI::App& app) {
-  auto* sub = app.add_subcommand("measure", "(in progress)");
-  return {sub, [] { return 1; }};
+  auto f = std::make_shared<MeasureFlags>();
+  auto* sub = app.add_subcommand(
+      "measure",
+      "Run a command and measure its energy, power and emissions.\n"
+      "  wattserve measure [options] -- CMD ARGS...\n"
+      "Exits with the command's exit code (125: wattserve failed; 126/127: the command cannot "
+      "be run / was not found). The summary goes to stderr.");
+  sub->add_option("--interval", f->interval_ms, "Sampling interval in ms (1 ms and up)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 60'000.0));
+  sub->add_option("--idle", f->idle_s,
+                  "Measure idle power for this many seconds first and report energy above it")
+      ->check(CLI::Range(0.0, 3600.0));
+  sub->add_option("--json", f->json_path, "Write the JSON summary here");
+  sub->add_option("--csv", f->csv_path, "Append a CodeCarbon-compatible row to this emissions.csv");
+  sub->add_option("--timeline", f->timeline_path,
+                  "Write the power timeline CSV (time, domain, W, J) here");
+  sub->add_option("--prometheus", f->prom_path, "Write Prometheus text-format metrics here");
+  sub->add_option("--country", f->country,
+                  "Grid carbon intensity of this country: ISO 3166 alpha-3 code or name")
+      ->group("Carbon");
+  sub->add_option("--cloud", f->cloud, "Cloud PROVIDER:REGION, e.g. gcp:europe-west1")
+      ->group("Carbon");
+  sub->add_option("--carbon-intensity", f->intensity, "Override: grid intensity in gCO2e/kWh")
+      ->check(CLI::Range(0.0, 5000.0))
+      ->group("Carbon");
+  sub->add_option("--pue", f->pue, "Power usage effectiveness of the facility")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 5.0))
+      ->group("Carbon");
+  sub->add_option("--project", f->project, "Project name for the CSV")->capture_default_str();
+  sub->add_option("--experiment-id", f->experiment_id, "Experiment id for the CSV");
+  sub->add_flag("--no-process", f->no_process,
+                "Do not attribute energy to the command's process tree by CPU time");
+  sub->add_flag("-q,--quiet", f->quiet, "Print no summary");
+  add_sensor_flags(sub, f->sensors);
+  sub->add_option("command", f->command, "The command to run, after --")->required();
+  return {sub, [f] { return run_measure(*f); }};
 }
 
 }  // namespace wattserve::cli

@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);  // prints help, the version, or the error
+    return code == 0 ? 0 : 2;      // usage errors exit 2, like most Unix tools
   }
   for (auto& c : cmds) {
     if (c.app->parsed()) return c.run();

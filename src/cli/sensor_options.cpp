@@ -1,0 +1,66 @@
+#include "cli/sensor_options.h"
+
+#include <sstream>
+
+namespace wattserve::cli {
+
+void add_sensor_flags(CLI::App* app, SensorFlags& f) {
+  auto& s = f.sel;
+  app->add_option("--sensors", f.sensors,
+                  "Comma-separated sensors to use instead of the automatic choice: "
+                  "rapl, perf, nvml, hwmon, external, estimate")
+      ->group("Sensors");
+  app->add_flag("--psys", s.include_psys,
+                "Use RAPL psys (whole SoC platform) as the CPU-side total instead of "
+                "package + dram")
+      ->group("Sensors");
+  app->add_option("--sysfs-root", s.sysfs_root, "Where sysfs is mounted (a fake tree in tests)")
+      ->capture_default_str()
+      ->group("Sensors");
+  app->add_option("--procfs-root", s.procfs_root, "Where procfs is mounted")
+      ->capture_default_str()
+      ->group("Sensors");
+  app->add_option("--nvml-lib", s.nvml_library, "NVML library to dlopen")
+      ->capture_default_str()
+      ->group("Sensors");
+  app->add_option("--meter-cmd", s.external.command,
+                  "External power meter: a shell command printing watts, e.g. "
+                  "'ipmitool dcmi power reading'")
+      ->group("External meter");
+  app->add_option("--meter-url", s.external.url,
+                  "External power meter: a plain-http URL returning watts (number or JSON)")
+      ->group("External meter");
+  app->add_option("--meter-interval", f.meter_interval_ms,
+                  "How often the external meter is read, in ms")
+      ->capture_default_str()
+      ->check(CLI::Range(10.0, 3'600'000.0))
+      ->group("External meter");
+  app->add_option("--meter-field", s.external.json_field,
+                  "JSON field holding the watts (a.b for nested); default: watts, power, power_w")
+      ->group("External meter");
+  app->add_option("--cpu-model", s.estimate.cpu_model,
+                  "Estimator: CPU model name (default: from /proc/cpuinfo)")
+      ->group("Estimator");
+  app->add_option("--tdp", s.estimate.tdp_w, "Estimator: TDP per socket in W (default: table)")
+      ->check(CLI::Range(1.0, 2000.0))
+      ->group("Estimator");
+  app->add_option("--sockets", s.estimate.sockets,
+                  "Estimator: CPU sockets (default: from /proc/cpuinfo)")
+      ->check(CLI::Range(1, 64))
+      ->group("Estimator");
+}
+
+energy::SensorSelection SensorFlags::selection() const {
+  energy::SensorSelection out = sel;
+  std::stringstream ss(sensors);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!item.empty()) out.only.push_back(item);
+  }
+  if (!out.external.command.empty() && !out.external.url.empty()) {
+    throw CLI::ValidationError("--meter-cmd and --meter-url", "give one of them, not both");
+  }
+  out.external.interval_ns = static_cast<int64_t>(meter_interval_ms * 1e6);
+  return out;
+}
+
+}  // namespace wattserve::cli

@@ -1,0 +1,22 @@
+// Command-line options shared by the subcommands that read sensors (measure, sensors):
+// which sensors, where sysfs/procfs/NVML live, the external meter and estimator overrides.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "energy/discovery.h"
+
+namespace wattserve::cli {
+
+struct SensorFlags {
+  std::string sensors;  // comma list, empty = automatic
+  double meter_interval_ms = 1000;
+  energy::SensorSelection sel;
+  // Validates and fills sel from the flags; throws CLI::ValidationError on bad values.
+  energy::SensorSelection selection() const;
+};
+
+void add_sensor_flags(CLI::App* app, SensorFlags& f);
+
+}  // namespace wattserve::cli
