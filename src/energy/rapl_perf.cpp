@@ -4,10 +4,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <set>
 
@@ -204,6 +206,7 @@ std::unique_ptr<Sensor> make_perf_rapl_sensor(const PerfRaplOptions& opts,
     add_note(notes, "cannot parse " + pmu + "/cpumask '" + mask + "'");
     return nullptr;
   }
+  std::error_code ec;
   const std::vector<int> pkgs = package_ids(*reader, opts.sysfs_root, cpus);
 
   struct Parsed {
@@ -220,8 +223,8 @@ std::unique_ptr<Sensor> make_perf_rapl_sensor(const PerfRaplOptions& opts,
     if (read_text(*reader, base, &text) != 0) {
       if (psys) add_note(notes, "psys requested but the power PMU has no energy-psys event");
       if (ev.kind == DomainKind::kCpuPackage) {
+        // Some VMs expose only energy-psys; usable when psys was asked for (checked below).
         add_note(notes, "the power PMU has no energy-pkg event (" + base + ")");
-        return nullptr;
       }
       continue;  // this CPU does not have the domain
     }
@@ -306,8 +309,12 @@ std::unique_ptr<Sensor> make_perf_rapl_sensor(const PerfRaplOptions& opts,
     for (Domain& d : domains)
       if (d.kind == DomainKind::kCpuPackage || d.kind == DomainKind::kDram) d.counted = false;
   }
-  if (domains.empty()) {
-    add_note(notes, "no RAPL perf event could be opened");
+  if (!std::any_of(domains.begin(), domains.end(), [](const Domain& d) { return d.counted; })) {
+    add_note(notes, "no RAPL package or psys counter could be opened through perf",
+             !opts.include_psys && std::filesystem::exists(pmu + "/events/energy-psys", ec)
+                 ? "this PMU has energy-psys: enable psys to measure the whole platform"
+                 : "");
+    close_all();
     return nullptr;
   }
   return std::make_unique<PerfRaplSensor>(std::move(events), std::move(domains),

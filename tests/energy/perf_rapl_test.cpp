@@ -176,6 +176,26 @@ TEST_F(PerfRaplTest, PackageEventMissingOnTheCpuGivesNull) {
   EXPECT_NE(notes_[0].reason.find("energy-pkg"), std::string::npos);
 }
 
+// Some VMs (and this kind of client platform) list only energy-psys.
+TEST_F(PerfRaplTest, PsysOnlyPmuNeedsPsysEnabled) {
+  pmu("0");
+  event("energy-psys", "event=0x05", kScale32);
+  EXPECT_EQ(make(), nullptr);
+  ASSERT_EQ(notes_.size(), 2u);
+  EXPECT_NE(notes_[0].reason.find("no energy-pkg event"), std::string::npos);
+  EXPECT_NE(notes_[1].hint.find("enable psys"), std::string::npos) << notes_[1].hint;
+  notes_.clear();
+  auto s = make(/*psys=*/true);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(ids(*s), (std::vector<std::string>{"rapl:psys"}));
+  EXPECT_TRUE(s->domains()[0].counted);
+  perf_->counts[{0x05, 0}] = kTwo32 / 8;
+  std::vector<double> out(1);
+  std::string err;
+  ASSERT_TRUE(s->read(kSec, out, &err));
+  EXPECT_NEAR(out[0], 0.125, 1e-12);
+}
+
 TEST_F(PerfRaplTest, OtherEventThatCannotOpenIsSkipped) {
   pmu("0");
   intel_events();
