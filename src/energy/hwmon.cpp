@@ -172,6 +172,11 @@ std::unique_ptr<Sensor> make_hwmon_sensor(const HwmonOptions& opts,
       }
       b.add(std::move(d), std::move(c), entry);
     } else if (driver == "amd_energy" || driver == "zenpower" || driver == "zenergy") {
+      if (!opts.include_cpu) {
+        add_note(notes, "skipped " + entry + " (" + driver +
+                            "): RAPL already measures the CPU packages it counts");
+        continue;
+      }
       for (const auto& [k, file] : numbered_entries(dir, "energy", "_input")) {
         std::string label;
         const std::string stem = "energy" + std::to_string(k);

@@ -16,6 +16,9 @@ namespace wattserve::energy {
 struct HwmonOptions {
   std::string sysfs_root = "/sys";
   std::shared_ptr<SysfsReader> reader;  // null = the real filesystem
+  // CPU counters (amd_energy, zenpower, zenergy); off when RAPL already measures the CPU, since
+  // both count the same packages.
+  bool include_cpu = true;
 };
 
 // Returns nullptr when no supported hwmon device is usable; *notes (may be null) says why.

@@ -23,10 +23,12 @@ class HwmonTest : public ::testing::Test {
   void file(const std::string& rel, const std::string& content) {
     fs_.write("class/hwmon/" + rel, content + "\n");
   }
+  bool include_cpu_ = true;
   std::unique_ptr<Sensor> make() {
     HwmonOptions o;
     o.sysfs_root = fs_.root();
     if (reader_) o.reader = reader_;
+    o.include_cpu = include_cpu_;
     return make_hwmon_sensor(o, &notes_);
   }
   static std::vector<std::string> ids(const Sensor& s) {
@@ -124,6 +126,20 @@ TEST_F(HwmonTest, AmdEnergySocketsCountedCoresNot) {
   EXPECT_NEAR(out[4], 12.5, 1e-12);
   EXPECT_NEAR(out[0], 2.0, 1e-12);
   EXPECT_NEAR(out[1], 0.0, 1e-12);
+}
+
+TEST_F(HwmonTest, CpuCountersAreLeftOutWhenRaplMeasuresTheCpu) {
+  file("hwmon1/name", "amdgpu");
+  file("hwmon1/energy1_input", "1000");
+  file("hwmon2/name", "amd_energy");
+  file("hwmon2/energy1_label", "Esocket0");
+  file("hwmon2/energy1_input", "1000");
+  include_cpu_ = false;
+  auto s = make();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(ids(*s), (std::vector<std::string>{"hwmon:amdgpu-0"}));
+  include_cpu_ = true;
+  EXPECT_EQ(make()->domains().size(), 2u);
 }
 
 TEST_F(HwmonTest, ZenpowerUsesTheSameLabelsAndUnlabelledIsSkipped) {
