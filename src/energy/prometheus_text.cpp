@@ -6,9 +6,11 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 namespace wattserve::energy {
 
@@ -85,7 +87,20 @@ void EnergyMetrics::set_idle_baseline(const std::vector<Domain>& domains,
 }
 
 std::string EnergyMetrics::serialize() const {
-  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+  // prometheus-cpp keeps a family's series in a hash map; sort them by labels so the exposition
+  // is stable from one scrape (and one build) to the next.
+  auto families = impl_->registry->Collect();
+  for (auto& f : families) {
+    std::stable_sort(f.metric.begin(), f.metric.end(),
+                     [](const prometheus::ClientMetric& a, const prometheus::ClientMetric& b) {
+                       return std::lexicographical_compare(
+                           a.label.begin(), a.label.end(), b.label.begin(), b.label.end(),
+                           [](const auto& x, const auto& y) {
+                             return std::tie(x.name, x.value) < std::tie(y.name, y.value);
+                           });
+                     });
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace wattserve::energy

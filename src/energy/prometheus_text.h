@@ -23,8 +23,9 @@ namespace wattserve::energy {
 
 class EnergyMetrics {
  public:
-  // Registers the families in `registry` (a new one when null). A registry holds them once:
-  // a second EnergyMetrics on the same registry throws std::invalid_argument.
+  // Registers the families in `registry` (a new one when null). Use one EnergyMetrics per
+  // registry: prometheus-cpp merges same-named families, so a second one would share (and
+  // double-count into) the same series.
   explicit EnergyMetrics(std::shared_ptr<prometheus::Registry> registry = nullptr);
   ~EnergyMetrics();
   EnergyMetrics(const EnergyMetrics&) = delete;
