@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string_view>
 
@@ -146,12 +147,11 @@ std::optional<double> ProcessAttribution::scan_tree_cpu_seconds() const {
   for (const auto& [pid, st] : procs) children.emplace(st.ppid, pid);
   int64_t ticks = 0;
   std::vector<int> todo{root_pid_};
-  std::vector<int> seen;
+  std::set<int> seen;
   while (!todo.empty()) {
     int pid = todo.back();
     todo.pop_back();
-    if (std::find(seen.begin(), seen.end(), pid) != seen.end()) continue;  // defensive: no loops
-    seen.push_back(pid);
+    if (!seen.insert(pid).second) continue;  // defensive: never loop
     const ProcStat& st = procs.at(pid);
     ticks += static_cast<int64_t>(st.utime + st.stime) + st.cutime + st.cstime;
     auto [b, e] = children.equal_range(pid);
