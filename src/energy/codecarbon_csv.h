@@ -1,0 +1,31 @@
+// CodeCarbon-compatible emissions.csv: one row per measured run, with CodeCarbon's column
+// names, order and units (kWh, W, kg, seconds), so tools built for CodeCarbon's output read
+// wattserve's. Column mapping and what wattserve puts in Python-specific columns:
+// docs/parts/outputs-process.md.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "energy/run_summary.h"
+
+namespace wattserve::energy {
+
+// CodeCarbon 3.x emissions.csv header (38 columns), the layout of new files.
+const std::vector<std::string>& codecarbon_columns();
+// CodeCarbon 2.x header (32 columns: no water/utilisation columns, no wue). Files with this
+// header are appended to in their own layout.
+const std::vector<std::string>& codecarbon_v2_columns();
+
+// Every column of codecarbon_columns() with its value for this run, in that order.
+std::vector<std::pair<std::string, std::string>> codecarbon_fields(const RunSummary& s);
+// The CSV line (no line end) for this run in the given column layout; columns must be known.
+std::string codecarbon_row(const RunSummary& s, const std::vector<std::string>& columns);
+
+// Appends this run to `path`, atomically (read, add a row, write_file_atomic). A missing or
+// empty file gets the 3.x header first. An existing file must carry the 3.x or the 2.x header;
+// anything else throws std::runtime_error and the file is left untouched.
+void append_codecarbon_csv(const std::string& path, const RunSummary& s);
+
+}  // namespace wattserve::energy
