@@ -2,12 +2,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "energy/clock.h"
 #include "energy/nvml_sensor.h"
 
 namespace wattserve::energy {
@@ -198,6 +202,29 @@ TEST_F(NvmlTest, DestructorShutsNvmlDown) {
   make().reset();
   EXPECT_EQ(shutdowns(), before + 1);
   dlclose(h);
+}
+
+// Runs against the real driver where there is one (skipped elsewhere): counters and power
+// readings must give non-negative, non-decreasing joules.
+TEST(NvmlReal, ReadsTheRealDriverWhenPresent) {
+  std::vector<SensorNote> notes;
+  auto s = make_nvml_sensor(NvmlOptions{}, &notes);
+  if (!s) GTEST_SKIP() << (notes.empty() ? "no NVML" : notes[0].reason);
+  const size_t n = s->domains().size();
+  std::vector<double> a(n), b(n), w(n);
+  std::string err;
+  auto clock = system_clock();
+  ASSERT_TRUE(s->read(clock->now_ns(), a, &err)) << err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(s->read(clock->now_ns(), b, &err)) << err;
+  s->last_power(w);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_GE(b[i], a[i]) << s->domains()[i].id;
+    EXPECT_GE(w[i], 0) << s->domains()[i].id;
+    std::printf("%s %s [%s]: %.3f J in 0.3 s, %.1f W\n", s->domains()[i].id.c_str(),
+                s->domains()[i].label.c_str(),
+                std::string(to_string(s->domains()[i].source)).c_str(), b[i] - a[i], w[i]);
+  }
 }
 
 }  // namespace
