@@ -18,6 +18,7 @@ using nvmlReturn_t = int;
 struct nvmlDevice_st;
 using nvmlDevice_t = nvmlDevice_st*;
 constexpr nvmlReturn_t kNvmlSuccess = 0;
+constexpr nvmlReturn_t kNvmlErrorNotSupported = 3;
 constexpr unsigned kNvmlDeviceNameV2BufferSize = 96;  // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 constexpr unsigned kNvmlDeviceUuidV2BufferSize = 96;  // NVML_DEVICE_UUID_V2_BUFFER_SIZE
 
@@ -68,7 +69,8 @@ struct NvmlLib {
 struct Gpu {
   unsigned index = 0;
   nvmlDevice_t dev = nullptr;
-  bool counter = false;  // energy counter (else integrated power)
+  bool counter = false;   // energy counter (else integrated power)
+  bool has_power = true;  // false: the power call is NOT_SUPPORTED (counter GPUs only)
   bool started = false;
   double joules = 0;  // reported cumulative joules: never decreases
   double last_w = std::numeric_limits<double>::quiet_NaN();
@@ -98,7 +100,7 @@ class NvmlSensor final : public Sensor {
     std::string errors;
     for (Gpu& g : gpus_) {
       unsigned int mw = 0;
-      nvmlReturn_t prc = lib_->get_power(g.dev, &mw);
+      nvmlReturn_t prc = g.has_power ? lib_->get_power(g.dev, &mw) : kNvmlErrorNotSupported;
       double watts = prc == kNvmlSuccess ? mw / 1000.0 : std::numeric_limits<double>::quiet_NaN();
       if (g.counter) {
         unsigned long long mj = 0;
@@ -263,6 +265,7 @@ std::unique_ptr<Sensor> make_nvml_sensor(const NvmlOptions& opts, std::vector<Se
     nvmlReturn_t prc = lib->get_power(g.dev, &mw);
     if (erc == kNvmlSuccess) {
       g.counter = true;
+      g.has_power = prc != kNvmlErrorNotSupported;  // no bridge for this GPU
     } else if (prc != kNvmlSuccess) {
       note(notes, who + " (" + name + ") has no energy counter (" + lib->error(erc) +
                       ") and no power reading (" + lib->error(prc) + ")");
