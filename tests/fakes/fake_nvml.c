@@ -1,0 +1,216 @@
+/* A fake libnvidia-ml for the NVML sensor tests. It exports the NVML functions wattserve uses,
+ * with their real C signatures, and answers from a control file named by the environment variable
+ * FAKE_NVML_CONFIG, re-read on every call so a test can change values between reads:
+ *
+ *   init_rc=0 count_rc=0
+ *   name=FakeGPU uuid=GPU-fake-0 energy_mj=12345 power_mw=250000 energy_supported=1 fail_energy=0
+ * fail_power=0
+ *
+ * The first line holds global settings; every line with name= is one GPU, in index order.
+ * *_rc and fail_* are NVML return codes (0 = success); energy_supported=0 makes
+ * nvmlDeviceGetTotalEnergyConsumption return NVML_ERROR_NOT_SUPPORTED (3). Device calls before
+ * nvmlInit_v2 return NVML_ERROR_UNINITIALIZED (1), as the real library does. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st* nvmlDevice_t;
+
+enum { kMaxGpus = 16, kHandleBase = 0x1000 };
+
+typedef struct {
+  char name[64];
+  char uuid[64];
+  unsigned long long energy_mj;
+  unsigned power_mw;
+  int energy_supported;
+  int fail_energy;
+  int fail_power;
+  int fail_handle;
+} FakeGpu;
+
+typedef struct {
+  int init_rc;
+  int count_rc;
+  unsigned count;
+  FakeGpu gpu[kMaxGpus];
+} FakeConfig;
+
+static int g_init_refs = 0;
+static int g_init_calls = 0;
+static int g_shutdown_calls = 0;
+
+/* Test hooks: how often nvmlInit_v2 succeeded and nvmlShutdown was called. */
+int fake_nvml_init_calls(void) {
+  return g_init_calls;
+}
+int fake_nvml_shutdown_calls(void) {
+  return g_shutdown_calls;
+}
+
+static void set_key(FakeConfig* c, FakeGpu* g, const char* key, const char* value) {
+  long long v = strtoll(value, NULL, 10);
+  if (!strcmp(key, "init_rc"))
+    c->init_rc = (int)v;
+  else if (!strcmp(key, "count_rc"))
+    c->count_rc = (int)v;
+  else if (!g)
+    return;
+  else if (!strcmp(key, "name"))
+    snprintf(g->name, sizeof g->name, "%s", value);
+  else if (!strcmp(key, "uuid"))
+    snprintf(g->uuid, sizeof g->uuid, "%s", value);
+  else if (!strcmp(key, "energy_mj"))
+    g->energy_mj = strtoull(value, NULL, 10);
+  else if (!strcmp(key, "power_mw"))
+    g->power_mw = (unsigned)v;
+  else if (!strcmp(key, "energy_supported"))
+    g->energy_supported = (int)v;
+  else if (!strcmp(key, "fail_energy"))
+    g->fail_energy = (int)v;
+  else if (!strcmp(key, "fail_power"))
+    g->fail_power = (int)v;
+  else if (!strcmp(key, "fail_handle"))
+    g->fail_handle = (int)v;
+}
+
+static void load(FakeConfig* c) {
+  memset(c, 0, sizeof *c);
+  const char* path = getenv("FAKE_NVML_CONFIG");
+  FILE* f = path ? fopen(path, "r") : NULL;
+  if (!f) return;
+  char line[1024];
+  while (fgets(line, sizeof line, f)) {
+    FakeGpu* g = NULL;
+    if (strstr(line, "name=") && c->count < kMaxGpus) {
+      g = &c->gpu[c->count++];
+      g->energy_supported = 1;
+      snprintf(g->uuid, sizeof g->uuid, "GPU-fake-%u", c->count - 1);
+    }
+    for (char* tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+      char* eq = strchr(tok, '=');
+      if (!eq) continue;
+      *eq = '\0';
+      set_key(c, g, tok, eq + 1);
+    }
+  }
+  fclose(f);
+}
+
+/* The GPU behind a handle, or NULL (with *rc set) when the call must fail. */
+static FakeGpu* device(nvmlDevice_t dev, FakeConfig* c, nvmlReturn_t* rc) {
+  load(c);
+  uintptr_t i = (uintptr_t)dev - kHandleBase;
+  if (g_init_refs == 0)
+    *rc = 1; /* NVML_ERROR_UNINITIALIZED */
+  else if (i >= c->count)
+    *rc = 2; /* NVML_ERROR_INVALID_ARGUMENT */
+  else
+    return &c->gpu[i];
+  return NULL;
+}
+
+nvmlReturn_t nvmlInit_v2(void) {
+  FakeConfig c;
+  load(&c);
+  if (c.init_rc != 0) return c.init_rc;
+  ++g_init_refs;
+  ++g_init_calls;
+  return 0;
+}
+
+nvmlReturn_t nvmlShutdown(void) {
+  ++g_shutdown_calls;
+  if (g_init_refs == 0) return 1;
+  --g_init_refs;
+  return 0;
+}
+
+const char* nvmlErrorString(nvmlReturn_t rc) {
+  switch (rc) {
+    case 0:
+      return "Success";
+    case 1:
+      return "Uninitialized";
+    case 2:
+      return "Invalid Argument";
+    case 3:
+      return "Not Supported";
+    case 4:
+      return "Insufficient Permissions";
+    case 9:
+      return "Driver Not Loaded";
+    case 15:
+      return "GPU is lost";
+    case 18:
+      return "RM has detected an NVML/RM version mismatch.";
+    default:
+      return "Unknown Error";
+  }
+}
+
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int* count) {
+  FakeConfig c;
+  load(&c);
+  if (g_init_refs == 0) return 1;
+  if (!count) return 2;
+  if (c.count_rc != 0) return c.count_rc;
+  *count = c.count;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t* dev) {
+  FakeConfig c;
+  load(&c);
+  if (g_init_refs == 0) return 1;
+  if (!dev || index >= c.count) return 2;
+  if (c.gpu[index].fail_handle) return c.gpu[index].fail_handle;
+  *dev = (nvmlDevice_t)(uintptr_t)(kHandleBase + index);
+  return 0;
+}
+
+static nvmlReturn_t copy_string(const char* s, char* out, unsigned int length) {
+  if (!out) return 2;
+  if (strlen(s) + 1 > length) return 7; /* NVML_ERROR_INSUFFICIENT_SIZE */
+  memcpy(out, s, strlen(s) + 1);
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t dev, char* name, unsigned int length) {
+  FakeConfig c;
+  nvmlReturn_t rc = 0;
+  FakeGpu* g = device(dev, &c, &rc);
+  return g ? copy_string(g->name, name, length) : rc;
+}
+
+nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t dev, char* uuid, unsigned int length) {
+  FakeConfig c;
+  nvmlReturn_t rc = 0;
+  FakeGpu* g = device(dev, &c, &rc);
+  return g ? copy_string(g->uuid, uuid, length) : rc;
+}
+
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t dev, unsigned long long* energy) {
+  FakeConfig c;
+  nvmlReturn_t rc = 0;
+  FakeGpu* g = device(dev, &c, &rc);
+  if (!g) return rc;
+  if (!energy) return 2;
+  if (!g->energy_supported) return 3; /* NVML_ERROR_NOT_SUPPORTED */
+  if (g->fail_energy) return g->fail_energy;
+  *energy = g->energy_mj;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned int* power) {
+  FakeConfig c;
+  nvmlReturn_t rc = 0;
+  FakeGpu* g = device(dev, &c, &rc);
+  if (!g) return rc;
+  if (!power) return 2;
+  if (g->fail_power) return g->fail_power;
+  *power = g->power_mw;
+  return 0;
+}
