@@ -1,16 +1,5 @@
 #include "energy/external_meter.h"
 
-// The system cpp-httplib is a compiled library built with these options; its classes only match
-// the library when the header sees them too (energy_tests does not link PkgConfig::HTTPLIB).
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <unistd.h>
