@@ -87,7 +87,8 @@ CpuClass classify_cpu(std::string_view cpu_model) {
   if (contains_word(tokens, "epyc") || contains_word(tokens, "opteron"))
     return CpuClass::kServerAmd;
   if (lower.starts_with("apple m") || contains_word(tokens, "mobile") ||
-      contains_word(tokens, "ultra")) {
+      contains_word(tokens, "ultra") ||
+      (contains_word(tokens, "ryzen") && contains_word(tokens, "ai"))) {
     return CpuClass::kMobile;
   }
   for (const auto& t : tokens) {

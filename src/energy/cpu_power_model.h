@@ -15,7 +15,8 @@ std::string_view to_string(CpuClass c);  // "server-intel", ..., "unknown"
 
 // Class from the model name alone: Xeon/EPYC/Opteron -> server; Core/Pentium/Celeron/Ryzen/
 // Threadripper/Athlon/FX -> desktop, unless the model number carries a mobile suffix (Intel
-// U/Y/H/HQ/HK/HS/HX/M/G1-G7/P, Core Ultra, AMD U/H/HS/HX) or the name says "Mobile"; Apple M*
+// U/Y/H/HQ/HK/HS/HX/M/G1-G7/P, Core Ultra, AMD U/H/HS/HX, Ryzen AI) or the name says "Mobile";
+// Apple M*
 // -> mobile.
 CpuClass classify_cpu(std::string_view cpu_model);
 

@@ -25,6 +25,9 @@ TEST(CpuClass, FromRealNames) {
   EXPECT_EQ(classify_cpu("AMD Ryzen 7 5800H with Radeon Graphics"), CpuClass::kMobile);
   EXPECT_EQ(classify_cpu("AMD Ryzen 7 7840HS w/ Radeon 780M Graphics"), CpuClass::kMobile);
   EXPECT_EQ(classify_cpu("Intel(R) Core(TM) Ultra 7 155H"), CpuClass::kMobile);
+  EXPECT_EQ(classify_cpu("AMD Ryzen AI 9 HX 370 w/ Radeon 890M"), CpuClass::kMobile);
+  EXPECT_EQ(classify_cpu("AMD Ryzen 5 5600G with Radeon Graphics"), CpuClass::kDesktopAmd);
+  EXPECT_EQ(classify_cpu("Intel(R) Xeon(R) CPU E3-1240 V2 @ 3.40GHz"), CpuClass::kServerIntel);
   EXPECT_EQ(classify_cpu("QEMU Virtual CPU version 2.5+"), CpuClass::kUnknown);
   EXPECT_EQ(to_string(CpuClass::kServerAmd), "server-amd");
 }
