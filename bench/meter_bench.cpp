@@ -68,11 +68,11 @@ void BM_ThreadAt10Hz(benchmark::State& state) {
     meter->start();
     std::this_thread::sleep_for(std::chrono::seconds(5));
     meter->stop();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu = process_cpu_seconds() - cpu0;
     state.counters["cpu_share"] = cpu / wall;
-    state.counters["cpu_us_per_sample"] =
-        cpu / static_cast<double>(meter->samples_taken()) * 1e6;
+    state.counters["cpu_us_per_sample"] = cpu / static_cast<double>(meter->samples_taken()) * 1e6;
   }
 }
 BENCHMARK(BM_ThreadAt10Hz)->Iterations(1)->Unit(benchmark::kSecond);

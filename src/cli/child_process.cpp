@@ -40,7 +40,7 @@ class ForwardSignals {
   ForwardSignals& operator=(const ForwardSignals&) = delete;
 
  private:
-  struct sigaction old_[std::size(kForwarded)] {};
+  struct sigaction old_[std::size(kForwarded)]{};
 };
 
 }  // namespace

@@ -3,15 +3,16 @@
 // (exit code as a shell would give it) and the CPU time it and its reaped children used.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 #include <vector>
 
 namespace wattserve::cli {
 
 struct ChildExit {
-  int exit_code = 0;     // the command's code; 128 + N when killed by signal N (as shells do)
-  int term_signal = 0;   // N when killed by a signal, else 0
+  int exit_code = 0;       // the command's code; 128 + N when killed by signal N (as shells do)
+  int term_signal = 0;     // N when killed by a signal, else 0
   double cpu_seconds = 0;  // user + system time of the child and its waited-for descendants
 };
 

@@ -28,9 +28,7 @@ int run_estimate(const EstimateFlags& f) {
     fmt::print(stderr, "wattserve estimate: {}\n", ex.what());
     return 2;
   }
-  const std::string tdp_source = e.tdp_fallback     ? "fallback"
-                                 : e.tdp_from_table ? "table"
-                                                    : "user";
+  const std::string tdp_source = e.tdp_fallback ? "fallback" : e.tdp_from_table ? "table" : "user";
   if (f.json) {
     nlohmann::json j = {{"cpu_model", f.cpu_model},
                         {"matched_model", e.matched_model},
@@ -52,11 +50,11 @@ int run_estimate(const EstimateFlags& f) {
   fmt::print("matched    {} (score {:.2f}), class {}\n",
              e.matched_model.empty() ? "(no table row)" : e.matched_model, e.match_score,
              e.cpu_class);
-  fmt::print("TDP        {:.0f} W per socket ({}), {} socket(s)\n", e.tdp_w, tdp_source,
-             e.sockets);
-  fmt::print("load {:5.1f}% package power {:.1f} W = idle {:.1f} W + dynamic {:.1f} W "
-             "(full load {:.1f} W)\n",
-             f.load * 100, e.total_w, e.idle_w, e.dynamic_w, e.full_w);
+  fmt::print("TDP        {:.0f} W per socket ({}), {} socket(s)\n", e.tdp_w, tdp_source, e.sockets);
+  fmt::print(
+      "load {:5.1f}% package power {:.1f} W = idle {:.1f} W + dynamic {:.1f} W "
+      "(full load {:.1f} W)\n",
+      f.load * 100, e.total_w, e.idle_w, e.dynamic_w, e.full_w);
   fmt::print("source     estimate (model in docs/measurement.md)\n");
   return 0;
 }

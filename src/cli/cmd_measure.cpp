@@ -73,8 +73,8 @@ void print_summary(const energy::RunSummary& s) {
   auto cmd = fmt::format("{}", fmt::join(s.command, " "));
   fmt::print(stderr, "\nwattserve measure: `{}` exited {} after {:.3f} s\n", cmd, s.exit_code,
              w.duration_s);
-  fmt::print(stderr, "  energy      {}  (average {:.2f} W)  source: {}\n",
-             format_joules(w.joules), w.avg_watts, energy::to_string(w.source));
+  fmt::print(stderr, "  energy      {}  (average {:.2f} W)  source: {}\n", format_joules(w.joules),
+             w.avg_watts, energy::to_string(w.source));
   if (w.has_baseline) {
     double idle_w = 0;
     for (const auto& d : w.domains) idle_w += d.counted ? d.idle_watts : 0;
@@ -158,7 +158,8 @@ int run_measure(const MeasureFlags& f) {
   }
   meter->start();
   if (f.idle_s > 0) {
-    if (!f.quiet) fmt::print(stderr, "wattserve measure: measuring idle power for {} s\n", f.idle_s);
+    if (!f.quiet)
+      fmt::print(stderr, "wattserve measure: measuring idle power for {} s\n", f.idle_s);
     auto base = meter->measure_idle(static_cast<int64_t>(f.idle_s * 1e9));
     meter->set_idle_baseline(base);
     s.idle = base;
@@ -201,7 +202,7 @@ int run_measure(const MeasureFlags& f) {
   s.start_wall_ns = s.window.begin_wall_ns;
   s.end_wall_ns = s.window.end_wall_ns;
   s.domains = meter->domains();
-  s.carbon = {carbon.g_per_kwh, carbon.source,        carbon.country_name, carbon.country_iso_code,
+  s.carbon = {carbon.g_per_kwh, carbon.source,         carbon.country_name, carbon.country_iso_code,
               carbon.region,    carbon.cloud_provider, carbon.cloud_region, f.pue};
   s.emissions_kg = energy::emissions_kg(s.window.joules, carbon, f.pue);
   if (proc) {

@@ -12,8 +12,12 @@ int64_t read(clockid_t id) {
 }
 }  // namespace
 
-int64_t SystemClock::now_ns() const { return read(CLOCK_MONOTONIC); }
-int64_t SystemClock::wall_ns() const { return read(CLOCK_REALTIME); }
+int64_t SystemClock::now_ns() const {
+  return read(CLOCK_MONOTONIC);
+}
+int64_t SystemClock::wall_ns() const {
+  return read(CLOCK_REALTIME);
+}
 
 std::shared_ptr<Clock> system_clock() {
   static auto c = std::make_shared<SystemClock>();

@@ -27,7 +27,8 @@ class SystemClock final : public Clock {
 // A clock that only moves when told to. Thread-safe.
 class FakeClock final : public Clock {
  public:
-  explicit FakeClock(int64_t start_ns = 1'000'000'000, int64_t wall_start_ns = 1'700'000'000'000'000'000)
+  explicit FakeClock(int64_t start_ns = 1'000'000'000,
+                     int64_t wall_start_ns = 1'700'000'000'000'000'000)
       : now_(start_ns), wall_offset_(wall_start_ns - start_ns) {}
   int64_t now_ns() const override { return now_.load(); }
   int64_t wall_ns() const override { return now_.load() + wall_offset_; }
@@ -41,6 +42,8 @@ class FakeClock final : public Clock {
 
 std::shared_ptr<Clock> system_clock();
 
-inline double ns_to_s(int64_t ns) { return static_cast<double>(ns) * 1e-9; }
+inline double ns_to_s(int64_t ns) {
+  return static_cast<double>(ns) * 1e-9;
+}
 
 }  // namespace wattserve::energy

@@ -46,8 +46,8 @@ bool wanted(const SensorSelection& sel, const std::string& kind) {
 }  // namespace
 
 const std::vector<std::string>& sensor_kinds() {
-  static const std::vector<std::string> k = {"rapl", "perf", "nvml", "hwmon", "external",
-                                             "estimate"};
+  static const std::vector<std::string> k = {"rapl",  "perf",     "nvml",
+                                             "hwmon", "external", "estimate"};
   return k;
 }
 

@@ -265,8 +265,9 @@ IdleBaseline Meter::measure_idle(int64_t duration_ns) {
   } else {
     // No sampling thread: sample at the meter's interval ourselves (power sensors need points).
     while (std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_until(std::min(
-          deadline, std::chrono::steady_clock::now() + std::chrono::nanoseconds(opts_.interval_ns)));
+      std::this_thread::sleep_until(
+          std::min(deadline,
+                   std::chrono::steady_clock::now() + std::chrono::nanoseconds(opts_.interval_ns)));
       sample_now();
     }
   }

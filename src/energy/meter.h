@@ -62,8 +62,8 @@ struct WindowReport {
   int64_t begin_ns = 0, end_ns = 0;            // monotonic
   int64_t begin_wall_ns = 0, end_wall_ns = 0;  // Unix epoch
   double duration_s = 0;
-  size_t intervals = 0;     // sampling intervals inside the window
-  size_t read_errors = 0;   // failed sensor reads during the window (energy there is missing)
+  size_t intervals = 0;    // sampling intervals inside the window
+  size_t read_errors = 0;  // failed sensor reads during the window (energy there is missing)
   std::vector<DomainEnergy> domains;
   // Sums over counted domains.
   double joules = 0, dynamic_joules = 0, attributed_joules = 0, attributed_dynamic_joules = 0;
@@ -132,7 +132,7 @@ class Meter {
   std::vector<Domain> domains_;
   MeterOptions opts_;
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;        // guards everything below
   std::vector<double> current_;  // cumulative joules at the last sample
   std::vector<double> last_power_;
   int64_t last_ns_ = -1, last_wall_ns_ = 0;

@@ -19,7 +19,8 @@ namespace wattserve::energy {
 class Sensor {
  public:
   virtual ~Sensor() = default;
-  // Short name of the mechanism: "rapl-powercap", "rapl-perf", "nvml", "hwmon", "external", "estimate".
+  // Short name of the mechanism: "rapl-powercap", "rapl-perf", "nvml", "hwmon", "external",
+  // "estimate".
   virtual std::string_view name() const = 0;
   virtual const std::vector<Domain>& domains() const = 0;
   // Reads every domain at monotonic time now_ns and writes cumulative joules since the sensor

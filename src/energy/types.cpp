@@ -14,7 +14,9 @@ std::string_view to_string(Source s) {
   return "unknown";
 }
 
-Source weakest(Source a, Source b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
+Source weakest(Source a, Source b) {
+  return static_cast<int>(a) > static_cast<int>(b) ? a : b;
+}
 
 std::string_view to_string(DomainKind k) {
   switch (k) {

@@ -31,11 +31,11 @@ std::string_view to_string(DomainKind k);
 
 // One thing whose energy is measured, e.g. RAPL package-0 or GPU 1.
 struct Domain {
-  std::string id;      // unique and stable, e.g. "rapl:package-0", "nvml:gpu-0", "estimate:cpu"
+  std::string id;  // unique and stable, e.g. "rapl:package-0", "nvml:gpu-0", "estimate:cpu"
   DomainKind kind = DomainKind::kCpuPackage;
   Source source = Source::kEstimate;
-  std::string label;   // for people, e.g. "Intel RAPL package-0 (socket 0)"
-  bool counted = true; // added to totals; false for domains contained in another (core, uncore)
+  std::string label;    // for people, e.g. "Intel RAPL package-0 (socket 0)"
+  bool counted = true;  // added to totals; false for domains contained in another (core, uncore)
 };
 
 // Raised when a sensor cannot be created or read at all; what() says why, for `wattserve sensors`.

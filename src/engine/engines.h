@@ -9,8 +9,8 @@
 namespace wattserve::engine {
 
 struct EngineInfo {
-  std::string name;     // "llama", "onnx", "torch"
-  std::string version;  // the library's own version string
+  std::string name;                    // "llama", "onnx", "torch"
+  std::string version;                 // the library's own version string
   std::vector<std::string> providers;  // execution providers the loaded library offers
 };
 

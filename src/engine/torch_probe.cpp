@@ -1,6 +1,6 @@
-#include <torch/version.h>
-#include <ATen/Parallel.h>
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <torch/version.h>
 
 #include "engine/engines.h"
 

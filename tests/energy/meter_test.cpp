@@ -22,7 +22,9 @@ constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kMs = 1'000'000;
 
 // P(t) = 30 + 5 cos(t)  =>  E(t) = 30 t + 5 sin(t)
-double smooth_energy(double t) { return 30 * t + 5 * std::sin(t); }
+double smooth_energy(double t) {
+  return 30 * t + 5 * std::sin(t);
+}
 
 struct Fixture {
   std::shared_ptr<FakeClock> clock = std::make_shared<FakeClock>(kSec);
