@@ -1,7 +1,7 @@
 // CodeCarbon-compatible emissions.csv: one row per measured run, with CodeCarbon's column
 // names, order and units (kWh, W, kg, seconds), so tools built for CodeCarbon's output read
 // wattserve's. Column mapping and what wattserve puts in Python-specific columns:
-// docs/parts/outputs-process.md.
+// docs/measurement.md.
 #pragma once
 
 #include <string>

@@ -100,7 +100,7 @@ CpuClass classify_cpu(std::string_view cpu_model) {
 }
 
 CpuClassParams class_params(CpuClass c) {
-  // See docs/parts/estimate-carbon.md, "Parameters", for the sources of each figure.
+  // See docs/measurement.md, "Parameters", for the sources of each figure.
   constexpr double kR = 1.4;  // Fan, Weber, Barroso 2007
   switch (c) {
     case CpuClass::kServerIntel:

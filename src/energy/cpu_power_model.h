@@ -2,7 +2,7 @@
 //   P(u) = S * TDP * (i_c + (k_c - i_c) * (2u - u^r)),   u = utilisation of all logical CPUs
 // with i_c (idle share of TDP) and k_c (full-load share of TDP) chosen by CPU class (server
 // Intel/AMD, desktop Intel/AMD, mobile) and r = 1.4 (Fan et al. 2007). Formulas, parameters
-// and their sources: docs/parts/estimate-carbon.md.
+// and their sources: docs/measurement.md.
 #pragma once
 
 #include <string>

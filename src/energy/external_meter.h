@@ -1,7 +1,7 @@
 // An external power meter (smart PDU, `ipmitool dcmi power reading`, a wattmeter) read through a
 // shell command or a plain-HTTP endpoint that returns watts. It polls on a background thread of
 // its own (meters are slow) and integrates the readings into joules for one kSystem domain
-// "external:<label>". Parsing and integration rules: docs/parts/nvml-external.md.
+// "external:<label>". Parsing and integration rules: docs/measurement.md.
 #pragma once
 
 #include <condition_variable>

@@ -1,7 +1,7 @@
 // Energy and power sensors exposed through Linux hwmon (<root>/class/hwmon/hwmon*):
 // amdgpu boards (energy1_input counter, else power1_average / power1_input integrated over
 // time) and AMD CPU energy drivers (amd_energy, zenpower, zenergy: energyN_input with labels
-// Esocket<N> / Ecore<NNN>). Files, units and rules: docs/parts/rapl-hwmon.md.
+// Esocket<N> / Ecore<NNN>). Files, units and rules: docs/measurement.md.
 #pragma once
 
 #include <memory>

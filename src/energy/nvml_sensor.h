@@ -1,7 +1,7 @@
 // NVIDIA GPU energy through NVML (libnvidia-ml), loaded at run time with dlopen so wattserve
 // builds and runs on machines without the NVIDIA driver. Each GPU becomes one domain
 // "nvml:gpu-<index>": the board's total-energy counter where the GPU has one (Volta and later),
-// otherwise its power readings integrated over time. Rules: docs/parts/nvml-external.md.
+// otherwise its power readings integrated over time. Rules: docs/measurement.md.
 #pragma once
 
 #include <cstdint>

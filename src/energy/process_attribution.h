@@ -6,7 +6,7 @@
 //   E_process[d] = sum_i share_i * dE_i[d]      (CPU-side domains only)
 // GPU and whole-system domains are not attributed: CPU time says nothing about how much of a
 // GPU or of the rest of the machine the tree used. Formula and caveats:
-// docs/parts/outputs-process.md.
+// docs/measurement.md.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // The estimator's RAM power rule: installed memory -> a guessed number of memory modules ->
 // watts (5 W per module, less per module on large systems, after CodeCarbon v3). Constant in
-// time: no load dependence. Rationale: docs/parts/estimate-carbon.md.
+// time: no load dependence. Rationale: docs/measurement.md.
 #pragma once
 
 namespace wattserve::energy {

@@ -2,7 +2,7 @@
 // (<root>/bus/event_source/devices/power): energy-pkg, energy-ram, energy-cores, energy-gpu,
 // energy-psys. A fallback for when powercap energy_uj is root-only but perf is allowed
 // (perf_event_paranoid <= 0 or CAP_PERFMON). joules = raw count x the event's .scale; the kernel
-// keeps the count 64-bit, so it does not wrap. Files and rules: docs/parts/rapl-hwmon.md.
+// keeps the count 64-bit, so it does not wrap. Files and rules: docs/measurement.md.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // RAPL energy counters through the Linux powercap interface (<root>/class/powercap/intel-rapl:*),
 // used by Intel CPUs and, since Linux 5.8, AMD Zen CPUs. One domain per package (socket or die)
 // and per subzone (dram, core, uncore), plus psys when asked for. Counters are unfolded across
-// wraparound with max_energy_range_uj. Files, units and rules: docs/parts/rapl-hwmon.md.
+// wraparound with max_energy_range_uj. Files, units and rules: docs/measurement.md.
 #pragma once
 
 #include <memory>

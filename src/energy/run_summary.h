@@ -1,6 +1,6 @@
 // RunSummary: everything known about one measured run (`wattserve measure -- cmd`), filled by
 // the CLI after the run, and its JSON form. The same struct feeds the CodeCarbon-compatible
-// emissions.csv (codecarbon_csv.h). JSON schema: docs/parts/outputs-process.md.
+// emissions.csv (codecarbon_csv.h). JSON schema: docs/measurement.md.
 #pragma once
 
 #include <cstdint>
