@@ -12,6 +12,7 @@ set -euo pipefail
 DEPS="${WATTSERVE_DEPS:-/opt/wattserve-deps}"
 ORT_NPM="com.github.asus4.onnxruntime@0.4.9"   # ONNX Runtime 1.29.0 C/C++ API, CPU
 LLAMA_NPM="node-llama-cpp@3.22.1"              # carries a full llama.cpp source tree
+LLAMA_BUILD_ID="$LLAMA_NPM static-pic"          # changes when the build options change
 CHECK_ONLY=0
 [[ "${1:-}" == "--check" ]] && CHECK_ONLY=1
 
@@ -90,7 +91,7 @@ launcher() {
 
 step_llama() {
   local root="$DEPS/llama.cpp" stamp="$DEPS/llama.cpp/.stamp"
-  if [[ -f $stamp && $(cat "$stamp") == "$LLAMA_NPM" ]]; then log "llama.cpp: present ($LLAMA_NPM)"; return; fi
+  if [[ -f $stamp && $(cat "$stamp") == "$LLAMA_BUILD_ID" ]]; then log "llama.cpp: present ($LLAMA_BUILD_ID)"; return; fi
   ((CHECK_ONLY)) && { log "llama.cpp: missing"; return 1; }
   log "llama.cpp: fetching source from $LLAMA_NPM"
   local pkg
@@ -102,6 +103,7 @@ step_llama() {
   log "llama.cpp: building (a few minutes on 2 cores)"
   cmake -S "$root/src" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_INSTALL_PREFIX="$root/install" -DBUILD_SHARED_LIBS=OFF \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
     -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
     -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DLLAMA_CURL=OFF \
@@ -110,7 +112,7 @@ step_llama() {
   cmake --build "$root/build" -j"$(nproc)" >"$root/build.log" 2>&1 \
     || { tail -n 30 "$root/build.log"; die "llama.cpp build failed"; }
   cmake --install "$root/build" >/dev/null
-  echo "$LLAMA_NPM" >"$stamp"
+  echo "$LLAMA_BUILD_ID" >"$stamp"
 }
 
 main() {

@@ -15,33 +15,22 @@ namespace wattserve::cli {
 namespace {
 
 std::atomic<pid_t> g_child{-1};
+std::atomic<int> g_pending{0};  // a signal that arrived before the child existed
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-extern "C" void forward_signal(int sig) {
+extern "C" void forward_signal(int sig, siginfo_t* info, void*) {
+  // A terminal's Ctrl-C / Ctrl-\ / hangup goes to the whole foreground process group, child
+  // included (si_code SI_KERNEL): passing it on would deliver it twice.
+  if (info && info->si_code == SI_KERNEL) return;
+  const int saved = errno;
   const pid_t p = g_child.load();
-  if (p > 0) kill(p, sig);
+  if (p > 0) {
+    kill(p, sig);
+  } else {
+    g_pending.store(sig);
+  }
+  errno = saved;
 }
-
-class ForwardSignals {
- public:
-  explicit ForwardSignals(pid_t child) {
-    g_child.store(child);
-    struct sigaction sa {};
-    sa.sa_handler = forward_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &sa, &old_[i]);
-  }
-  ~ForwardSignals() {
-    for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &old_[i], nullptr);
-    g_child.store(-1);
-  }
-  ForwardSignals(const ForwardSignals&) = delete;
-  ForwardSignals& operator=(const ForwardSignals&) = delete;
-
- private:
-  struct sigaction old_[std::size(kForwarded)]{};
-};
 
 }  // namespace
 
@@ -50,14 +39,28 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // Forward signals from before the fork on, so none is lost between fork and wait(). The
+  // child starts with default handlers: exec resets caught signals.
+  g_pending.store(0);
+  struct ::sigaction sa {};
+  sa.sa_sigaction = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
+  for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &sa, &old_[i]);
+  handlers_installed_ = true;
   // The child reports an exec failure's errno through a close-on-exec pipe.
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    const int e = errno;
+    restore_handlers();
+    throw std::system_error(e, std::generic_category(), "pipe");
+  }
   pid_ = fork();
   if (pid_ < 0) {
     const int e = errno;
     close(fds[0]);
     close(fds[1]);
+    restore_handlers();
     throw std::system_error(e, std::generic_category(), "fork");
   }
   if (pid_ == 0) {
@@ -78,25 +81,43 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
   if (n == static_cast<ssize_t>(sizeof child_errno)) {
     waitpid(pid_, nullptr, 0);
     reaped_ = true;
+    restore_handlers();
     throw std::system_error(child_errno, std::generic_category(), "cannot run '" + argv[0] + "'");
   }
+  g_child.store(pid_);
+  if (const int sig = g_pending.exchange(0); sig != 0) kill(pid_, sig);
+}
+
+void ChildProcess::restore_handlers() {
+  if (!handlers_installed_) return;
+  g_child.store(-1);
+  for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &old_[i], nullptr);
+  handlers_installed_ = false;
 }
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {
+    g_child.store(-1);
     kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);
   }
+  restore_handlers();
 }
 
 ChildExit ChildProcess::wait() {
-  ForwardSignals forward(pid_);
+  // Wait without reaping first, so that the pid is never signalled after it could be reused.
+  siginfo_t si{};
+  while (waitid(P_PID, static_cast<id_t>(pid_), &si, WEXITED | WNOWAIT) < 0) {
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "waitid");
+  }
+  g_child.store(-1);
   int status = 0;
   rusage ru{};
   while (wait4(pid_, &status, 0, &ru) < 0) {
     if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "wait4");
   }
   reaped_ = true;
+  restore_handlers();
   ChildExit out;
   auto secs = [](const timeval& tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;

@@ -3,6 +3,7 @@
 // (exit code as a shell would give it) and the CPU time it and its reaped children used.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <string>
@@ -26,13 +27,18 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   pid_t pid() const { return pid_; }
-  // Blocks until the child exits. SIGINT, SIGTERM, SIGHUP and SIGQUIT received meanwhile are
-  // passed on to the child; the caller carries on to write its results afterwards.
+  // Blocks until the child exits. From construction until then, SIGINT, SIGTERM, SIGHUP and
+  // SIGQUIT sent to wattserve are passed on to the child (not those a terminal already sent to
+  // the whole process group); the caller carries on to write its results afterwards.
   ChildExit wait();
 
  private:
+  void restore_handlers();
+
   pid_t pid_ = -1;
   bool reaped_ = false;
+  bool handlers_installed_ = false;
+  struct ::sigaction old_[4]{};
 };
 
 }  // namespace wattserve::cli

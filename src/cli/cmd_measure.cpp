@@ -4,10 +4,12 @@
 // the command's exit code; 125 when wattserve itself fails, 126/127 when the command cannot
 // be executed / found (as env(1) and timeout(1) do).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <system_error>
 
 #include "cli/child_process.h"
@@ -17,6 +19,7 @@
 #include "energy/atomic_file.h"
 #include "energy/carbon.h"
 #include "energy/codecarbon_csv.h"
+#include "energy/estimate_sensor.h"
 #include "energy/meter.h"
 #include "energy/process_attribution.h"
 #include "energy/prometheus_text.h"
@@ -27,7 +30,12 @@ namespace wattserve::cli {
 
 namespace {
 
-constexpr int kOwnFailure = 125;
+// Writes to stderr and never throws: a closed or full stderr must not lose the results.
+template <typename... Args>
+void eprint(fmt::format_string<Args...> format, Args&&... args) {
+  const std::string text = fmt::format(format, std::forward<Args>(args)...);
+  std::fputs(text.c_str(), stderr);
+}
 
 struct MeasureFlags {
   SensorFlags sensors;
@@ -35,6 +43,7 @@ struct MeasureFlags {
   double idle_s = 0;
   std::string country, cloud, project = "wattserve", experiment_id;
   double intensity = -1, pue = 1;
+  std::string tracking_mode = "machine";
   std::string json_path, csv_path, timeline_path, prom_path;
   bool no_process = false, quiet = false;
   std::vector<std::string> command;
@@ -71,46 +80,41 @@ std::string format_mass(double kg) {
 void print_summary(const energy::RunSummary& s) {
   const auto& w = s.window;
   auto cmd = fmt::format("{}", fmt::join(s.command, " "));
-  fmt::print(stderr, "\nwattserve measure: `{}` exited {} after {:.3f} s\n", cmd, s.exit_code,
-             w.duration_s);
-  fmt::print(stderr, "  energy      {}  (average {:.2f} W)  source: {}\n", format_joules(w.joules),
-             w.avg_watts, energy::to_string(w.source));
+  eprint("\nwattserve measure: `{}` exited {} after {:.3f} s\n", cmd, s.exit_code, w.duration_s);
+  eprint("  energy      {}  (average {:.2f} W)  source: {}\n", format_joules(w.joules), w.avg_watts,
+         energy::to_string(w.source));
   if (w.has_baseline) {
     double idle_w = 0;
     for (const auto& d : w.domains) idle_w += d.counted ? d.idle_watts : 0;
-    fmt::print(stderr, "  above idle  {}  (idle baseline {:.2f} W over {:.1f} s)\n",
-               format_joules(w.dynamic_joules), idle_w, s.idle.duration_s);
+    eprint("  above idle  {}  (idle baseline {:.2f} W over {:.1f} s)\n",
+           format_joules(w.dynamic_joules), idle_w, s.idle.duration_s);
   }
-  fmt::print(stderr, "  {:<30} {:<9} {:>12} {:>10}\n", "domain", "source", "energy", "avg W");
+  eprint("  {:<30} {:<9} {:>12} {:>10}\n", "domain", "source", "energy", "avg W");
   for (const auto& d : w.domains) {
-    fmt::print(stderr, "  {:<30} {:<9} {:>12} {:>10.2f}{}\n", d.id, energy::to_string(d.source),
-               format_joules(d.joules), d.avg_watts, d.counted ? "" : "  (inside another)");
+    eprint("  {:<30} {:<9} {:>12} {:>10.2f}{}\n", d.id, energy::to_string(d.source),
+           format_joules(d.joules), d.avg_watts, d.counted ? "" : "  (inside another)");
   }
   if (s.process) {
-    fmt::print(stderr, "  command tree {} by CPU-time share (mean {:.1f}%, {:.2f} CPU s)\n",
-               format_joules(s.process->joules), s.process->mean_share * 100,
-               s.process->tree_cpu_seconds);
+    eprint("  command tree {} by CPU-time share (mean {:.1f}%, {:.2f} CPU s)\n",
+           format_joules(s.process->joules), s.process->mean_share * 100,
+           s.process->tree_cpu_seconds);
   }
-  fmt::print(stderr, "  emissions   {} CO2e  ({:.0f} gCO2e/kWh, {}; PUE {:.2f})\n",
-             format_mass(s.emissions_kg), s.carbon.g_per_kwh, s.carbon.source, s.carbon.pue);
+  eprint("  emissions   {} CO2e  ({:.0f} gCO2e/kWh, {}; PUE {:.2f})\n", format_mass(s.emissions_kg),
+         s.carbon.g_per_kwh, s.carbon.source, s.carbon.pue);
   if (w.source == energy::Source::kEstimate) {
-    fmt::print(stderr, "  estimate because no energy counter is readable here:\n");
+    eprint("  estimate because no energy counter is readable here:\n");
     for (const auto& n : s.sensor_notes) {
-      fmt::print(stderr, "    {}: {}\n", n.sensor, n.reason);
+      eprint("    {}: {}\n", n.sensor, n.reason);
     }
   }
   if (w.read_errors > 0) {
-    fmt::print(stderr, "  warning: {} sensor reads failed; their intervals are missing\n",
-               w.read_errors);
+    eprint("  warning: {} sensor reads failed; their intervals are missing\n", w.read_errors);
   }
 }
 
 void write_outputs(const MeasureFlags& f, const energy::RunSummary& s, const energy::Meter& m) {
   if (!f.json_path.empty()) energy::write_summary_json(f.json_path, s);
   if (!f.csv_path.empty()) energy::append_codecarbon_csv(f.csv_path, s);
-  if (!f.timeline_path.empty()) {
-    energy::write_timeline_csv(f.timeline_path, m.timeline(), m.domains());
-  }
   if (!f.prom_path.empty()) {
     energy::EnergyMetrics metrics;
     std::vector<double> cumulative, power;
@@ -124,75 +128,65 @@ void write_outputs(const MeasureFlags& f, const energy::RunSummary& s, const ene
   }
 }
 
-int run_measure(const MeasureFlags& f) {
+// Everything a run needs besides the command: sensors, meter, listeners, carbon.
+struct Session {
+  energy::SensorSelection sel;
   energy::CarbonIntensity carbon;
   std::unique_ptr<energy::Meter> meter;
-  energy::RunSummary s;
-  energy::SensorSelection sel;
-  try {
-    carbon = energy::resolve_carbon(carbon_settings(f));
-    sel = f.sensors.selection();
-    auto found = energy::discover_sensors(sel);
-    s.sensor_notes = std::move(found.notes);
-    for (const auto& sensor : found.sensors) {
-      s.sensors_used.emplace_back(sensor->name());
-      if (const auto* est = dynamic_cast<const energy::EstimateSensor*>(sensor.get())) {
-        const auto& i = est->info();
-        s.estimator_info = {{"cpu_model", i.cpu_model},
-                            {"matched_model", i.matched_model},
-                            {"tdp_w", fmt::format("{}", i.tdp_w)},
-                            {"tdp_reason", i.tdp_reason},
-                            {"cpu_class", i.cpu_class},
-                            {"sockets", std::to_string(i.sockets)},
-                            {"ram_gib", fmt::format("{:.2f}", i.ram_gib)},
-                            {"ram_w", fmt::format("{:.3f}", i.ram_w)},
-                            {"ram_reason", i.ram_reason}};
-      }
-    }
-    energy::MeterOptions mo;
-    mo.interval_ns = static_cast<int64_t>(f.interval_ms * 1e6);
-    meter = std::make_unique<energy::Meter>(std::move(found.sensors), mo);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "wattserve measure: {}\n", e.what());
-    return kOwnFailure;
-  }
-  meter->start();
-  if (f.idle_s > 0) {
-    if (!f.quiet)
-      fmt::print(stderr, "wattserve measure: measuring idle power for {} s\n", f.idle_s);
-    auto base = meter->measure_idle(static_cast<int64_t>(f.idle_s * 1e9));
-    meter->set_idle_baseline(base);
-    s.idle = base;
-  }
-  const auto window = meter->begin("command");
-  std::unique_ptr<ChildProcess> child;
-  try {
-    child = std::make_unique<ChildProcess>(f.command);
-  } catch (const std::system_error& e) {
-    meter->end(window);
-    meter->stop();
-    fmt::print(stderr, "wattserve measure: {}\n", e.what());
-    return e.code().value() == ENOENT ? 127 : 126;
-  }
-  // Attribution reads /proc on the sampling thread; the lock orders it with the final update.
-  std::shared_ptr<energy::ProcessAttribution> proc;
-  auto proc_mu = std::make_shared<std::mutex>();
-  if (!f.no_process) {
-    proc = std::make_shared<energy::ProcessAttribution>(sel.procfs_root, child->pid(),
-                                                        meter->domains());
-    meter->add_listener([proc, proc_mu](int64_t t0, int64_t t1, std::span<const double> d) {
-      std::lock_guard lk(*proc_mu);
-      proc->on_interval(t0, t1, d);
-    });
-  }
-  const ChildExit exit = child->wait();
-  if (proc) {
-    std::lock_guard lk(*proc_mu);
-    proc->set_final_tree_cpu_seconds(exit.cpu_seconds);
-  }
-  s.window = meter->end(window);
-  meter->stop();
+  std::shared_ptr<energy::TimelineCsvStream> timeline;
+  energy::RunSummary summary;
+};
 
+void set_up(const MeasureFlags& f, Session& ss) {
+  if (f.tracking_mode == "process" && f.no_process) {
+    throw std::invalid_argument(
+        "--tracking-mode process needs the process attribution "
+        "(drop --no-process)");
+  }
+  ss.carbon = energy::resolve_carbon(carbon_settings(f));
+  ss.sel = f.sensors.selection();
+  auto found = energy::discover_sensors(ss.sel);
+  auto& s = ss.summary;
+  s.sensor_notes = std::move(found.notes);
+  for (const auto& sensor : found.sensors) {
+    s.sensors_used.emplace_back(sensor->name());
+    if (auto info = energy::estimate_info(*sensor)) {
+      s.estimator_info = {{"cpu_model", info->cpu_model},
+                          {"matched_model", info->matched_model},
+                          {"tdp_w", fmt::format("{}", info->tdp_w)},
+                          {"tdp_reason", info->tdp_reason},
+                          {"cpu_class", info->cpu_class},
+                          {"sockets", std::to_string(info->sockets)},
+                          {"ram_gib", fmt::format("{:.2f}", info->ram_gib)},
+                          {"ram_w", fmt::format("{:.3f}", info->ram_w)},
+                          {"ram_reason", info->ram_reason}};
+    }
+  }
+  energy::MeterOptions mo;
+  mo.interval_ns = static_cast<int64_t>(f.interval_ms * 1e6);
+  ss.meter = std::make_unique<energy::Meter>(std::move(found.sensors), mo);
+  if (!f.timeline_path.empty()) {
+    // Streamed from the first interval on, so long runs keep their whole timeline.
+    ss.timeline = std::make_shared<energy::TimelineCsvStream>(f.timeline_path, ss.meter->domains());
+    auto clock = ss.meter->options().clock;
+    const int64_t wall_offset = clock->wall_ns() - clock->now_ns();
+    ss.meter->add_listener(
+        [tl = ss.timeline, wall_offset](int64_t t0, int64_t t1, std::span<const double> d) {
+          tl->add(t0, t1, t1 + wall_offset, d);
+        });
+  }
+}
+
+// Attribution of the command tree's share by CPU time, fed from the sampling thread until the
+// run's window closes.
+struct TreeAttribution {
+  std::mutex mu;
+  std::optional<energy::ProcessAttribution> pa;
+  bool done = false;
+};
+
+void fill_summary(const MeasureFlags& f, Session& ss, const ChildExit& exit) {
+  auto& s = ss.summary;
   s.tool_version = std::string(kVersion);
   s.project_name = f.project;
   s.run_id = energy::make_uuid_v4();
@@ -201,25 +195,75 @@ int run_measure(const MeasureFlags& f) {
   s.exit_code = exit.exit_code;
   s.start_wall_ns = s.window.begin_wall_ns;
   s.end_wall_ns = s.window.end_wall_ns;
-  s.domains = meter->domains();
-  s.carbon = {carbon.g_per_kwh, carbon.source,         carbon.country_name, carbon.country_iso_code,
-              carbon.region,    carbon.cloud_provider, carbon.cloud_region, f.pue};
-  s.emissions_kg = energy::emissions_kg(s.window.joules, carbon, f.pue);
-  if (proc) {
-    std::lock_guard lk(*proc_mu);
-    s.process = proc->report();
-  }
-  s.machine = machine_info(sel.procfs_root, s.domains);
-  if (!f.quiet) print_summary(s);
+  s.domains = ss.meter->domains();
+  const auto& c = ss.carbon;
+  s.carbon = {c.g_per_kwh, c.source,         c.country_name, c.country_iso_code,
+              c.region,    c.cloud_provider, c.cloud_region, f.pue};
+  s.emissions_kg = energy::emissions_kg(s.window.joules, c, f.pue);
+  s.machine = machine_info(ss.sel.procfs_root, s.domains);
+  s.tracking_mode = f.tracking_mode;
+}
+
+int run_measure(const MeasureFlags& f) {
+  Session ss;
   try {
-    write_outputs(f, s, *meter);
+    set_up(f, ss);
+    ss.meter->start();
+    if (f.idle_s > 0) {
+      if (!f.quiet) eprint("wattserve measure: measuring idle power for {} s\n", f.idle_s);
+      ss.summary.idle = ss.meter->measure_idle(static_cast<int64_t>(f.idle_s * 1e9));
+      ss.meter->set_idle_baseline(ss.summary.idle);
+    }
   } catch (const std::exception& e) {
-    fmt::print(stderr, "wattserve measure: {} (the command exited {})\n", e.what(), s.exit_code);
+    eprint("wattserve measure: {}\n", e.what());
+    return kOwnFailure;
+  }
+  const auto window = ss.meter->begin("command");
+  std::unique_ptr<ChildProcess> child;
+  try {
+    child = std::make_unique<ChildProcess>(f.command);
+  } catch (const std::system_error& e) {
+    eprint("wattserve measure: {}\n", e.what());
+    return e.code().value() == ENOENT ? 127 : 126;
+  }
+  auto tree = std::make_shared<TreeAttribution>();
+  if (!f.no_process) {
+    tree->pa.emplace(ss.sel.procfs_root, child->pid(), ss.meter->domains());
+    ss.meter->add_listener([tree](int64_t t0, int64_t t1, std::span<const double> d) {
+      std::lock_guard lk(tree->mu);
+      if (!tree->done) tree->pa->on_interval(t0, t1, d);
+    });
+  }
+  ChildExit exit;
+  try {
+    exit = child->wait();
+  } catch (const std::exception& e) {
+    eprint("wattserve measure: {}\n", e.what());
+    return kOwnFailure;
+  }
+  auto& s = ss.summary;
+  try {
+    if (tree->pa) {
+      std::lock_guard lk(tree->mu);
+      tree->pa->set_final_tree_cpu_seconds(exit.cpu_seconds);
+    }
+    s.window = ss.meter->end(window);  // its last interval still reaches the attribution
+    if (tree->pa) {
+      std::lock_guard lk(tree->mu);
+      tree->done = true;
+      s.process = tree->pa->report();
+    }
+    ss.meter->stop();
+    fill_summary(f, ss, exit);
+    if (!f.quiet) print_summary(s);
+    write_outputs(f, s, *ss.meter);
+    if (ss.timeline) ss.timeline->commit();
+  } catch (const std::exception& e) {
+    eprint("wattserve measure: {} (the command exited {})\n", e.what(), exit.exit_code);
     return kOwnFailure;
   }
   if (exit.term_signal != 0 && !f.quiet) {
-    fmt::print(stderr, "wattserve measure: the command was killed by signal {}\n",
-               exit.term_signal);
+    eprint("wattserve measure: the command was killed by signal {}\n", exit.term_signal);
   }
   return exit.exit_code;
 }
@@ -239,7 +283,11 @@ Command add_measure(CLI::App& app) {
       ->check(CLI::Range(1.0, 60'000.0));
   sub->add_option("--idle", f->idle_s,
                   "Measure idle power for this many seconds first and report energy above it")
-      ->check(CLI::Range(0.0, 3600.0));
+      ->check(CLI::Range(0.0, 3600.0))
+      ->check([](const std::string& v) -> std::string {
+        const double x = std::stod(v);
+        return x == 0 || x >= 0.001 ? "" : "an idle baseline needs at least 0.001 s";
+      });
   sub->add_option("--json", f->json_path, "Write the JSON summary here");
   sub->add_option("--csv", f->csv_path, "Append a CodeCarbon-compatible row to this emissions.csv");
   sub->add_option("--timeline", f->timeline_path,
@@ -261,9 +309,16 @@ Command add_measure(CLI::App& app) {
   sub->add_option("--experiment-id", f->experiment_id, "Experiment id for the CSV");
   sub->add_flag("--no-process", f->no_process,
                 "Do not attribute energy to the command's process tree by CPU time");
+  sub->add_option("--tracking-mode", f->tracking_mode,
+                  "CodeCarbon tracking_mode of the CSV row: machine (all energy) or process "
+                  "(CPU and RAM columns hold the command tree's share)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"machine", "process"}));
   sub->add_flag("-q,--quiet", f->quiet, "Print no summary");
   add_sensor_flags(sub, f->sensors);
   sub->add_option("command", f->command, "The command to run, after --")->required();
+  // Everything from the command on belongs to it: `measure grep -q x f` keeps grep's -q.
+  sub->positionals_at_end();
   return {sub, [f] { return run_measure(*f); }};
 }
 

@@ -18,7 +18,9 @@ struct Flags {
 int run_sensors(const Flags& f) {
   energy::Discovery d;
   try {
-    d = energy::discover_sensors(f.sensors.selection());
+    auto sel = f.sensors.selection();
+    sel.external_required = false;  // list a meter that cannot be read instead of failing
+    d = energy::discover_sensors(sel);
   } catch (const std::exception& e) {
     fmt::print(stderr, "wattserve sensors: {}\n", e.what());
     return 2;

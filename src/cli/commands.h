@@ -10,6 +10,8 @@
 namespace wattserve::cli {
 
 inline constexpr std::string_view kVersion = "0.1.0";
+// Exit code when wattserve itself fails (as env(1) and timeout(1) use it).
+inline constexpr int kOwnFailure = 125;
 
 struct Command {
   CLI::App* app;

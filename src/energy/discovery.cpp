@@ -102,12 +102,17 @@ Discovery discover_sensors(const SensorSelection& sel) {
     take("hwmon", make_hwmon_sensor(o, &out.notes), n);
   }
   const bool have_external = !sel.external.command.empty() || !sel.external.url.empty();
+  std::unique_ptr<Sensor> external;
   if (have_external && wanted(sel, "external")) {
+    external = sel.external_required ? std::make_unique<ExternalMeter>(sel.external)
+                                     : make_external_meter(sel.external, &out.notes);
+  }
+  if (external) {
     // The meter measures the whole machine: components are shown, the meter is the total.
     for (auto& s : out.sensors) s = std::make_unique<UncountedSensor>(std::move(s));
-    out.sensors.push_back(std::make_unique<ExternalMeter>(sel.external));
+    out.sensors.push_back(std::move(external));
     cpu_covered = true;
-  } else if (explicit_list && wanted(sel, "external")) {
+  } else if (explicit_list && wanted(sel, "external") && !have_external) {
     throw SensorError("sensor 'external' needs --meter-cmd or --meter-url");
   }
   const bool estimate_named = explicit_list && wanted(sel, "estimate");

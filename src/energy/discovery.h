@@ -21,7 +21,10 @@ struct SensorSelection {
   bool include_psys = false;
   std::string nvml_library = "libnvidia-ml.so.1";
   ExternalMeterOptions external;  // used when external.command or external.url is set
-  EstimateOptions estimate;       // procfs_root is taken from above
+  // A configured external meter that cannot be read is an error (measure); false: a note
+  // (sensors, which lists what works and what does not).
+  bool external_required = true;
+  EstimateOptions estimate;  // procfs_root is taken from above
 };
 
 struct Discovery {

@@ -8,6 +8,8 @@
 //   cumulative_joules  energy since the first sample (J)
 #pragma once
 
+#include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,5 +25,32 @@ std::string timeline_csv(const std::vector<Sample>& samples, const std::vector<D
 // Writes timeline_csv(...) to path atomically.
 void write_timeline_csv(const std::string& path, const std::vector<Sample>& samples,
                         const std::vector<Domain>& domains);
+
+// Streams the same CSV while a run goes on (as a Meter interval listener), so a long run's
+// timeline is complete whatever the meter's bounded in-memory timeline keeps. Rows go to a
+// temporary file beside `path`; commit() renames it into place, and a stream destroyed
+// without commit() removes it (nothing is ever written half).
+class TimelineCsvStream {
+ public:
+  // Throws std::runtime_error when the temporary file cannot be created.
+  TimelineCsvStream(std::string path, std::vector<Domain> domains);
+  ~TimelineCsvStream();
+  TimelineCsvStream(const TimelineCsvStream&) = delete;
+  TimelineCsvStream& operator=(const TimelineCsvStream&) = delete;
+
+  // One interval [t0_ns, t1_ns] (monotonic) whose end has wall time wall_ns, with the joules
+  // each domain used in it. time_s counts from the first interval's start.
+  void add(int64_t t0_ns, int64_t t1_ns, int64_t wall_ns, std::span<const double> delta_joules);
+  // Flushes, fsyncs and renames into place; throws std::runtime_error on failure.
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  std::vector<Domain> domains_;
+  std::vector<double> cumulative_;
+  std::FILE* file_ = nullptr;
+  int64_t origin_ns_ = -1;
+  bool write_failed_ = false;
+};
 
 }  // namespace wattserve::energy

@@ -1,6 +1,7 @@
-// Which runtime engines this build of wattserve was compiled with, and their versions.
-// The engine interface itself arrives with the runtime-engines work; this probe links
-// each engine so that a build that cannot find one fails at configure time, not later.
+// Runtime engines (llama.cpp, ONNX Runtime, LibTorch) are plug-ins: each is a shared library
+// `libwattserve_engine_<name>.so` beside the wattserve binary, loaded with dlopen only when
+// needed, so that subcommands which run no model (measure, sensors) start in milliseconds
+// instead of paying for LibTorch's and ONNX Runtime's load time.
 #pragma once
 
 #include <string>
@@ -12,8 +13,14 @@ struct EngineInfo {
   std::string name;                    // "llama", "onnx", "torch"
   std::string version;                 // the library's own version string
   std::vector<std::string> providers;  // execution providers the loaded library offers
+  bool loaded = false;                 // false: the plug-in could not be loaded (see error)
+  std::string error;
 };
 
+// The engines this build includes, each probed by loading its plug-in.
 std::vector<EngineInfo> compiled_engines();
+
+// Where plug-ins are looked for: $WATTSERVE_ENGINE_DIR if set, else the binary's directory.
+std::string plugin_dir();
 
 }  // namespace wattserve::engine

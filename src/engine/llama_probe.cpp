@@ -1,15 +1,17 @@
+// llama.cpp (GGUF) engine plug-in (for now: which devices ggml offers).
 #include <llama.h>
 
-#include "engine/engines.h"
+#include <string>
 
-namespace wattserve::engine {
+#include "engine/plugin_abi.h"
 
-EngineInfo llama_info() {
-  EngineInfo info{"llama", "llama.cpp (ggml)", {"cpu"}};
-  llama_backend_init();
-  if (llama_supports_gpu_offload()) info.providers.push_back("gpu");
-  llama_backend_free();
-  return info;
+extern "C" const char* wattserve_engine_describe() {
+  static const std::string d = [] {
+    llama_backend_init();
+    std::string s = "llama\nllama.cpp (ggml)\ncpu";
+    if (llama_supports_gpu_offload()) s += ",gpu";
+    llama_backend_free();
+    return s;
+  }();
+  return d.c_str();
 }
-
-}  // namespace wattserve::engine

@@ -1,13 +1,17 @@
+// ONNX Runtime engine plug-in (for now: its version and the execution providers it offers).
 #include <onnxruntime_cxx_api.h>
 
-#include "engine/engines.h"
+#include <string>
 
-namespace wattserve::engine {
+#include "engine/plugin_abi.h"
 
-EngineInfo onnx_info() {
-  EngineInfo info{"onnx", Ort::GetVersionString(), {}};
-  for (const std::string& p : Ort::GetAvailableProviders()) info.providers.push_back(p);
-  return info;
+extern "C" const char* wattserve_engine_describe() {
+  static const std::string d = [] {
+    std::string providers;
+    for (const std::string& p : Ort::GetAvailableProviders()) {
+      providers += (providers.empty() ? "" : ",") + p;
+    }
+    return "onnx\n" + Ort::GetVersionString() + "\n" + providers;
+  }();
+  return d.c_str();
 }
-
-}  // namespace wattserve::engine

@@ -1,15 +1,13 @@
+// LibTorch (TorchScript) engine plug-in (for now: its version and whether CUDA is usable).
 #include <ATen/Context.h>
-#include <ATen/Parallel.h>
 #include <torch/version.h>
 
-#include "engine/engines.h"
+#include <string>
 
-namespace wattserve::engine {
+#include "engine/plugin_abi.h"
 
-EngineInfo torch_info() {
-  EngineInfo info{"torch", TORCH_VERSION, {"cpu"}};
-  if (at::hasCUDA()) info.providers.push_back("cuda");
-  return info;
+extern "C" const char* wattserve_engine_describe() {
+  static const std::string d =
+      std::string("torch\n") + TORCH_VERSION + "\ncpu" + (at::hasCUDA() ? ",cuda" : "");
+  return d.c_str();
 }
-
-}  // namespace wattserve::engine

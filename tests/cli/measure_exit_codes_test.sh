@@ -20,3 +20,23 @@ grep -q -- "--idle" "$TMP/out" || fail "--help does not explain --idle"
 expect_exit 125 "$WS" measure -q --json /no/such/dir/out.json -- true
 grep -q "exited 0" "$TMP/err" || fail "output failure hides the command's exit code"
 echo "measure exit codes: ok"
+
+# Everything after the command belongs to it, and its stdin/stdout pass through untouched.
+expect_exit 0 "$WS" measure -q -- sh -c 'echo "$@"' x -q --json "$TMP/not-ours.json"
+[[ $(cat "$TMP/out") == "-q --json $TMP/not-ours.json" ]] || fail "options after the command were taken"
+[[ ! -e $TMP/not-ours.json ]] || fail "an option after the command reached wattserve"
+expect_exit 0 "$WS" measure echo hi -q
+[[ $(cat "$TMP/out") == "hi -q" ]] || fail "'measure echo hi -q' did not pass -q to echo"
+[[ $(echo piped | "$WS" measure -q -- cat) == piped ]] || fail "stdin is not passed to the command"
+
+# SIGTERM sent to wattserve reaches the command, which decides how to end; results still come.
+"$WS" measure -q --json "$TMP/term.json" -- \
+  sh -c 'trap "exit 7" TERM; touch "$0"; while :; do sleep 0.05; done' "$TMP/ready" &
+ws_pid=$!
+for _ in $(seq 200); do [[ -e $TMP/ready ]] && break; sleep 0.05; done
+[[ -e $TMP/ready ]] || fail "the command never started"
+kill -TERM "$ws_pid"
+rc=0; wait "$ws_pid" || rc=$?
+[[ $rc == 7 ]] || fail "after SIGTERM wattserve exited $rc, expected the command's 7"
+[[ $(json_get "$TMP/term.json" 'j["exit_code"]') == 7 ]] || fail "summary not written after SIGTERM"
+echo "measure passthrough and signals: ok"

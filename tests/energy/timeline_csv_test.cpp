@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "test_tmpdir.h"
 
 namespace wattserve::energy {
@@ -48,6 +50,36 @@ TEST(TimelineCsv, WritesTheFile) {
   const std::vector<Sample> samples = {{0, kWall0, {0, 0}}, {1'000'000'000, kWall0, {3, 1}}};
   write_timeline_csv(dir.file("t.csv"), samples, kDomains);
   EXPECT_EQ(testing::slurp(dir.file("t.csv")), timeline_csv(samples, kDomains));
+}
+
+TEST(TimelineCsvStream, StreamsTheSameRowsAsTheSampleWriter) {
+  testing::TempDir dir;
+  const std::vector<Sample> samples = {
+      {5'000'000'000, kWall0, {1000, 50}},
+      {5'100'000'000, kWall0 + 100'000'000, {1004, 50.5}},
+      {5'350'000'000, kWall0 + 350'250'000, {1019, 51.75}},
+  };
+  {
+    TimelineCsvStream stream(dir.file("s.csv"), kDomains);
+    for (size_t i = 1; i < samples.size(); ++i) {
+      const double d[] = {samples[i].joules[0] - samples[i - 1].joules[0],
+                          samples[i].joules[1] - samples[i - 1].joules[1]};
+      stream.add(samples[i - 1].t_ns, samples[i].t_ns, samples[i].wall_ns, d);
+    }
+    stream.commit();
+  }
+  EXPECT_EQ(testing::slurp(dir.file("s.csv")), timeline_csv(samples, kDomains));
+}
+
+TEST(TimelineCsvStream, NothingIsLeftWithoutCommit) {
+  testing::TempDir dir;
+  {
+    TimelineCsvStream stream(dir.file("s.csv"), kDomains);
+    const double d[] = {1, 2};
+    stream.add(0, 1'000'000'000, kWall0, d);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  EXPECT_THROW(TimelineCsvStream(dir.file("no/such/dir/s.csv"), kDomains), std::runtime_error);
 }
 
 }  // namespace
