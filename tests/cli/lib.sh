@@ -1,6 +1,6 @@
 # Shared helpers for the CLI tests: each test gets the wattserve binary and the source root.
 set -euo pipefail
-WS=${1:?usage: test.sh WATTSERVE_BINARY SOURCE_DIR}
+WS=${1:?usage: test.sh WATTSERVE_BINARY SOURCE_DIR [ENGINES]}
 SRC=${2:?}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
