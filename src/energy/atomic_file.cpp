@@ -1,15 +1,17 @@
 #include "energy/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <stdexcept>
+
+#include "energy/sysfs_io.h"
 
 namespace wattserve::energy {
 namespace {
@@ -78,17 +80,55 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
 
 bool read_file_if_exists(const std::string& path, std::string* out) {
   out->clear();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
+  std::string text;
+  if (int err = real_sysfs_reader()->read_file(path, &text)) {
     if (err == ENOENT) return false;
-    fail("cannot open", path, err);
+    fail("cannot read", path, err);
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) fail("cannot read", path, errno);
-  *out = ss.str();
+  *out = std::move(text);
   return true;
+}
+
+void append_file(const std::string& path, std::string_view contents) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) fail("cannot open for appending", path, errno);
+  struct stat st {};
+  const bool have_size = ::fstat(fd, &st) == 0;
+  auto give_up = [&](const char* what, int err) {
+    // Do not leave half a record behind (disk full, quota): cut back to the former end.
+    if (have_size && ::ftruncate(fd, st.st_size) == 0) ::fsync(fd);
+    ::close(fd);
+    fail(what, path, err);
+  };
+  const char* p = contents.data();
+  size_t left = contents.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      give_up("cannot append to", errno);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) give_up("cannot fsync", errno);
+  if (::close(fd) != 0) fail("cannot close", path, errno);
+}
+
+ExclusiveFileLock::ExclusiveFileLock(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail("cannot open the lock file", path, errno);
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    fail("cannot lock", path, err);
+  }
+}
+
+ExclusiveFileLock::~ExclusiveFileLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the lock
 }
 
 }  // namespace wattserve::energy

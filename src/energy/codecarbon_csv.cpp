@@ -193,11 +193,22 @@ std::string codecarbon_row(const RunSummary& s, const std::vector<std::string>& 
 }
 
 void append_codecarbon_csv(const std::string& path, const RunSummary& s) {
+  // Concurrent runs appending to one file (e.g. parallel `wattserve measure --csv e.csv`)
+  // take turns: the header check and the append happen under one lock.
+  ExclusiveFileLock lock(path + ".lock");
   std::string text;
-  read_file_if_exists(path, &text);
+  if (!read_file_if_exists(path, &text)) {
+    // A new file appears whole or not at all.
+    write_file_atomic(path, csv_row(codecarbon_columns()) + "\n" +
+                                codecarbon_row(s, codecarbon_columns()) + "\n");
+    return;
+  }
+  // An existing file is appended to in place: only the new bytes are written, and the file
+  // keeps its inode, mode and owner.
   const std::vector<std::string>* layout = &codecarbon_columns();
+  std::string add;
   if (text.empty()) {
-    text = csv_row(*layout) + "\n";
+    add = csv_row(*layout) + "\n";
   } else {
     const auto header = csv_parse_first_line(text);
     if (header == codecarbon_v2_columns()) {
@@ -208,10 +219,10 @@ void append_codecarbon_csv(const std::string& path, const RunSummary& s) {
           "to it (choose another file)",
           path));
     }
-    if (text.back() != '\n') text += '\n';
+    if (text.back() != '\n') add = "\n";
   }
-  text += codecarbon_row(s, *layout) + "\n";
-  write_file_atomic(path, text);
+  add += codecarbon_row(s, *layout) + "\n";
+  append_file(path, add);
 }
 
 }  // namespace wattserve::energy

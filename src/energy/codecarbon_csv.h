@@ -23,9 +23,13 @@ std::vector<std::pair<std::string, std::string>> codecarbon_fields(const RunSumm
 // The CSV line (no line end) for this run in the given column layout; columns must be known.
 std::string codecarbon_row(const RunSummary& s, const std::vector<std::string>& columns);
 
-// Appends this run to `path`, atomically (read, add a row, write_file_atomic). A missing or
-// empty file gets the 3.x header first. An existing file must carry the 3.x or the 2.x header;
-// anything else throws std::runtime_error and the file is left untouched.
+// Appends this run to `path`. Safe against concurrent appends from other threads and
+// processes: the check and the write happen under an exclusive flock() on "<path>.lock" (a
+// sidecar file, created if missing and left in place). A missing file is created atomically
+// (temporary file + rename) with the 3.x header and the row; an existing one gets just the new
+// row appended (O_APPEND, one write(), fsync), keeping its mode and owner; an empty one gets the
+// 3.x header first. An existing file must carry the 3.x or the 2.x header; anything else throws
+// std::runtime_error and the file is left untouched.
 void append_codecarbon_csv(const std::string& path, const RunSummary& s);
 
 }  // namespace wattserve::energy

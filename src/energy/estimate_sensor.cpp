@@ -3,12 +3,12 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "energy/cpu_power_model.h"
 #include "energy/ram_power.h"
+#include "energy/sysfs_io.h"
 
 namespace wattserve::energy {
 namespace {
@@ -20,6 +20,24 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
+// procfs files are read with open(O_CLOEXEC) + read() (sysfs_io), never a std::ifstream: the
+// stat file is read on the sampling thread while another thread may fork and exec the measured
+// command, which would inherit a descriptor opened without O_CLOEXEC.
+bool read_proc_file(const std::string& path, std::string* out) {
+  return real_sysfs_reader()->read_file(path, out) == 0;
+}
+
+// Calls f(line) for each line of text (without its '\n').
+template <typename F>
+void for_each_line(std::string_view text, F f) {
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    f(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+}
+
 struct CpuInfo {
   std::string model;
   int processors = 0;
@@ -28,33 +46,32 @@ struct CpuInfo {
 
 CpuInfo read_cpuinfo(const std::string& path) {
   CpuInfo info;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
+  std::string text;
+  if (!read_proc_file(path, &text)) return info;
+  for_each_line(text, [&](std::string_view line) {
     size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    std::string key = trim(std::string_view(line).substr(0, colon));
-    std::string value = trim(std::string_view(line).substr(colon + 1));
+    if (colon == std::string_view::npos) return;
+    std::string key = trim(line.substr(0, colon));
+    std::string value = trim(line.substr(colon + 1));
     if (key == "processor") ++info.processors;
     if (key == "model name" && info.model.empty()) info.model = value;
     if (key == "physical id") info.physical_ids.insert(value);
-  }
+  });
   return info;
 }
 
 // MemTotal in GiB, 0 when unknown.
 double read_mem_total_gib(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("MemTotal:", 0) == 0) {
-      std::istringstream ss(line.substr(9));
-      double kb = 0;
-      std::string unit;
-      if (ss >> kb && kb > 0) return kb / (1024.0 * 1024.0);  // the kernel's "kB" is KiB
-    }
-  }
-  return 0;
+  std::string text;
+  if (!read_proc_file(path, &text)) return 0;
+  double gib = 0;
+  for_each_line(text, [&](std::string_view line) {
+    if (gib > 0 || !line.starts_with("MemTotal:")) return;
+    std::istringstream ss(std::string(line.substr(9)));
+    double kb = 0;
+    if (ss >> kb && kb > 0) gib = kb / (1024.0 * 1024.0);  // the kernel's "kB" is KiB
+  });
+  return gib;
 }
 
 std::string format_score(double s) {
@@ -75,9 +92,10 @@ std::optional<double> utilisation_between(uint64_t busy0, uint64_t total0, uint6
 }
 
 bool EstimateSensor::read_stat(StatTimes* t, std::string* error) const {
-  std::ifstream in(stat_path_);
+  std::string text;
   std::string line;
-  if (!in || !std::getline(in, line) || line.rfind("cpu ", 0) != 0) {
+  if (read_proc_file(stat_path_, &text)) line = text.substr(0, text.find('\n'));
+  if (line.rfind("cpu ", 0) != 0) {
     if (error) *error = "cannot read the aggregate \"cpu\" line of " + stat_path_;
     return false;
   }
@@ -98,15 +116,16 @@ EstimateSensor::EstimateSensor(const EstimateOptions& opts)
     : stat_path_(opts.procfs_root + "/stat") {
   // Logical CPUs: the cpuN lines of stat.
   {
-    std::ifstream in(stat_path_);
-    if (!in) throw SensorError("cannot open " + stat_path_ + " (no procfs?)");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.size() > 3 && line.rfind("cpu", 0) == 0 &&
+    std::string text;
+    if (int err = real_sysfs_reader()->read_file(stat_path_, &text)) {
+      throw SensorError("cannot open " + stat_path_ + " (no procfs?): " + errno_text(err));
+    }
+    for_each_line(text, [&](std::string_view line) {
+      if (line.size() > 3 && line.starts_with("cpu") &&
           std::isdigit(static_cast<unsigned char>(line[3]))) {
         ++info_.logical_cpus;
       }
-    }
+    });
   }
   std::string error;
   if (!read_stat(&last_, &error)) throw SensorError(error);

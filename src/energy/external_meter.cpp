@@ -61,7 +61,10 @@ struct CommandResult {
 };
 
 // Runs /bin/sh -c command in a process group of its own, capturing stdout and stderr; kills the
-// group when it runs past timeout. Returns false only when the command could not be started.
+// group when it runs past timeout. Returns false when the command could not be started or its
+// exit status could not be collected (waitpid failed: e.g. ECHILD when this process inherited
+// SIGCHLD set to SIG_IGN, which makes the kernel reap children itself); the output of a command
+// whose status is unknown is not trusted.
 bool run_command(const std::string& command, int64_t timeout_ns, CommandResult* r,
                  std::string* error) {
   int out_pipe[2], err_pipe[2];
@@ -136,9 +139,14 @@ bool run_command(const std::string& command, int64_t timeout_ns, CommandResult* 
     if (p.fd >= 0) close(p.fd);
   }
   int status = 0;
+  int wait_err = 0;
   while (true) {  // the pipes are closed; wait for the exit, up to the deadline
     pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) {
+      wait_err = errno;
+      break;
+    }
     if (Steady::now() >= deadline) {
       kill(-pid, SIGKILL);
       r->timed_out = true;
@@ -147,6 +155,14 @@ bool run_command(const std::string& command, int64_t timeout_ns, CommandResult* 
       break;
     }
     usleep(1000);
+  }
+  if (wait_err != 0) {
+    *error = "cannot collect the exit status of /bin/sh (pid " + std::to_string(pid) +
+             "): waitpid: " + std::strerror(wait_err) +
+             (wait_err == ECHILD ? " (is SIGCHLD ignored? wattserve must not be started with "
+                                   "SIGCHLD set to SIG_IGN)"
+                                 : "");
+    return false;
   }
   r->status = status;
   return true;

@@ -5,23 +5,19 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string_view>
+
+#include "energy/sysfs_io.h"
 
 namespace wattserve::energy {
 namespace {
 
+// open(O_CLOEXEC) + read() (sysfs_io), not a std::ifstream: this runs on the sampling thread
+// while the measured command may be forked and exec'ed, and must not inherit the descriptor.
 bool read_small_file(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return false;
-  *out = ss.str();
-  return true;
+  return real_sysfs_reader()->read_file(path, out) == 0;
 }
 
 template <typename T>

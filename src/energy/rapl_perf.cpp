@@ -17,6 +17,7 @@ namespace wattserve::energy {
 namespace {
 
 constexpr std::string_view kSensorName = "rapl-perf";
+constexpr uint32_t kMaxCpuId = 65535;  // parse_cpu_list rejects larger ids
 
 class RealPerfEvents final : public PerfEvents {
  public:
@@ -153,10 +154,12 @@ bool parse_cpu_list(std::string_view text, std::vector<int>* cpus) {
     std::string_view item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     size_t dash = item.find('-');
-    int lo = 0, hi = 0;
-    auto num = [](std::string_view s, int* v) {
+    // CPU ids are capped at kMaxCpuId (far above any real machine's) so that a corrupt mask
+    // such as "0-4294967295" neither overflows the loop below nor asks for gigabytes of ids.
+    uint32_t lo = 0, hi = 0;
+    auto num = [](std::string_view s, uint32_t* v) {
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-      return !s.empty() && ec == std::errc() && end == s.data() + s.size() && *v >= 0;
+      return !s.empty() && ec == std::errc() && end == s.data() + s.size() && *v <= kMaxCpuId;
     };
     if (dash == std::string_view::npos) {
       if (!num(item, &lo)) return false;
@@ -164,7 +167,8 @@ bool parse_cpu_list(std::string_view text, std::vector<int>* cpus) {
     } else if (!num(item.substr(0, dash), &lo) || !num(item.substr(dash + 1), &hi) || hi < lo) {
       return false;
     }
-    for (int c = lo; c <= hi; ++c) cpus->push_back(c);
+    if (cpus->size() + (hi - lo) + 1 > kMaxCpuId + 1) return false;  // "0-65535,0-65535"...
+    for (uint32_t c = lo; c <= hi; ++c) cpus->push_back(static_cast<int>(c));
   }
   return true;
 }

@@ -43,7 +43,8 @@ struct PerfRaplOptions {
 std::unique_ptr<Sensor> make_perf_rapl_sensor(const PerfRaplOptions& opts,
                                               std::vector<SensorNote>* notes);
 
-// Parses a sysfs CPU list such as "0", "0,18" or "0-3,8"; false on malformed input.
+// Parses a sysfs CPU list such as "0", "0,18" or "0-3,8"; false on malformed input, on a CPU
+// id above 65535 and on a list of more than 65536 ids.
 bool parse_cpu_list(std::string_view text, std::vector<int>* cpus);
 // Parses a PMU event file such as "event=0x02" into its config value; false when it holds
 // anything but a single event= term.

@@ -1,8 +1,15 @@
 #include "energy/codecarbon_csv.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <latch>
+#include <set>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "energy/output_format.h"
 #include "test_tmpdir.h"
@@ -104,6 +111,121 @@ TEST(CodecarbonCsv, RefusesAForeignHeaderAndLeavesTheFileAlone) {
   spit(path, "timestamp,project_name,something_else\n1,2,3\n");
   EXPECT_THROW(append_codecarbon_csv(path, summary()), std::runtime_error);
   EXPECT_EQ(slurp(path), "timestamp,project_name,something_else\n1,2,3\n");
+}
+
+// The data rows of a CodeCarbon 3.x file, keyed by run_id (third column; the test run ids hold
+// no commas or quotes), after checking the header and that every line is whole.
+std::multiset<std::string> run_ids(const std::string& text) {
+  std::multiset<std::string> ids;
+  EXPECT_EQ(text.rfind(std::string(kHeader3) + "\n", 0), 0u);
+  EXPECT_EQ(text.back(), '\n');
+  size_t pos = text.find('\n') + 1;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    auto fields = csv_parse_first_line(line);
+    EXPECT_EQ(fields.size(), codecarbon_columns().size()) << line;
+    if (fields.size() > 2) ids.insert(fields[2]);
+  }
+  return ids;
+}
+
+// Parallel `wattserve measure --csv e.csv` runs: every run's row must survive.
+TEST(CodecarbonCsv, ConcurrentAppendsFromThreadsKeepEveryRow) {
+  TempDir dir;
+  const std::string path = dir.file("emissions.csv");
+  constexpr int kThreads = 8, kEach = 25;
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kEach; ++i) {
+        RunSummary s = summary();
+        s.run_id = "run-" + std::to_string(t) + "-" + std::to_string(i);
+        append_codecarbon_csv(path, s);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::multiset<std::string> want;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kEach; ++i)
+      want.insert("run-" + std::to_string(t) + "-" + std::to_string(i));
+  }
+  EXPECT_EQ(run_ids(slurp(path)), want);
+}
+
+TEST(CodecarbonCsv, ConcurrentAppendsFromProcessesKeepEveryRow) {
+  TempDir dir;
+  const std::string path = dir.file("emissions.csv");
+  constexpr int kProcs = 6, kEach = 20;
+  // The children wait on a pipe so that they start together.
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(go[1]);
+      char c;
+      (void)!::read(go[0], &c, 1);  // returns 0 when the parent closes the write end
+      int rc = 0;
+      try {
+        for (int i = 0; i < kEach; ++i) {
+          RunSummary s = summary();
+          s.run_id = "proc-" + std::to_string(p) + "-" + std::to_string(i);
+          append_codecarbon_csv(path, s);
+        }
+      } catch (...) {
+        rc = 1;
+      }
+      ::_exit(rc);
+    }
+    pids.push_back(pid);
+  }
+  ::close(go[0]);
+  ::close(go[1]);
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::multiset<std::string> want;
+  for (int p = 0; p < kProcs; ++p) {
+    for (int i = 0; i < kEach; ++i)
+      want.insert("proc-" + std::to_string(p) + "-" + std::to_string(i));
+  }
+  EXPECT_EQ(run_ids(slurp(path)), want);
+}
+
+TEST(CodecarbonCsv, AppendingKeepsTheFilesInodeAndMode) {
+  TempDir dir;
+  const std::string path = dir.file("emissions.csv");
+  append_codecarbon_csv(path, summary());
+  ASSERT_EQ(::chmod(path.c_str(), 0604), 0);
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  append_codecarbon_csv(path, summary());
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  EXPECT_EQ(after.st_mode & 07777, 0604u);
+  EXPECT_EQ(slurp(path), std::string(kHeader3) + "\n" + kRow3 + "\n" + kRow3 + "\n");
+}
+
+TEST(CodecarbonCsv, AnEmptyFileGetsTheHeaderInPlace) {
+  TempDir dir;
+  const std::string path = dir.file("emissions.csv");
+  spit(path, "");
+  ASSERT_EQ(::chmod(path.c_str(), 0604), 0);
+  append_codecarbon_csv(path, summary());
+  EXPECT_EQ(slurp(path), std::string(kHeader3) + "\n" + kRow3 + "\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0604u);
 }
 
 std::string text(const RunSummary& s, const std::string& col) {

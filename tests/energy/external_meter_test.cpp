@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -153,6 +154,28 @@ TEST(ExternalMeter, FailingOrNonNumericCommandGivesNote) {
       << notes[0].reason;
   EXPECT_NE(notes[1].reason.find("no number of watts"), std::string::npos) << notes[1].reason;
   EXPECT_THROW(ExternalMeter{f.command("exit 1")}, SensorError);
+}
+
+// With SIGCHLD ignored (inherited from a parent that set SIG_IGN) the kernel reaps the command
+// itself and waitpid() fails with ECHILD: the exit status is unknown, so the poll must fail
+// rather than count as a success with status 0.
+TEST(ExternalMeter, UncollectableExitStatusFailsThePoll) {
+  Fixture f;
+  struct sigaction ignore {
+  }, old{};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ASSERT_EQ(sigaction(SIGCHLD, &ignore, &old), 0);
+  std::vector<SensorNote> notes;
+  auto s = make_external_meter(f.command("echo 42"), &notes);
+  ASSERT_EQ(sigaction(SIGCHLD, &old, nullptr), 0);
+  EXPECT_FALSE(s);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].reason.find("cannot collect the exit status"), std::string::npos)
+      << notes[0].reason;
+  EXPECT_NE(notes[0].reason.find("SIGCHLD"), std::string::npos) << notes[0].reason;
+  // With the default disposition back, the same command works.
+  EXPECT_TRUE(make_external_meter(f.command("echo 42"), nullptr));
 }
 
 TEST(ExternalMeter, SlowCommandIsKilled) {

@@ -281,6 +281,16 @@ TEST(PerfParse, CpuListAndEventConfig) {
   EXPECT_FALSE(parse_cpu_list("", &cpus));
   EXPECT_FALSE(parse_cpu_list("3-1", &cpus));
   EXPECT_FALSE(parse_cpu_list("a", &cpus));
+  // Corrupt or hostile masks: no int overflow, no gigabytes of ids.
+  EXPECT_FALSE(parse_cpu_list("0-2147483647", &cpus));
+  EXPECT_FALSE(parse_cpu_list("2147483647", &cpus));
+  EXPECT_FALSE(parse_cpu_list("0-4294967295", &cpus));
+  EXPECT_FALSE(parse_cpu_list("0-99999999999999999999", &cpus));
+  EXPECT_FALSE(parse_cpu_list("65536", &cpus));
+  EXPECT_FALSE(parse_cpu_list("-1", &cpus));
+  EXPECT_FALSE(parse_cpu_list("0-65535,0-65535", &cpus));
+  ASSERT_TRUE(parse_cpu_list("65534-65535", &cpus));
+  EXPECT_EQ(cpus, (std::vector<int>{65534, 65535}));
   uint64_t c = 0;
   ASSERT_TRUE(parse_perf_event_config("event=0x02\n", &c));
   EXPECT_EQ(c, 2u);
