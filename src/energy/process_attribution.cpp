@@ -209,6 +209,16 @@ ProcessReport ProcessAttribution::report() const {
   std::lock_guard lock(mu_);
   ProcessReport r;
   r.root_pid = root_pid_;
+  // Normally the tree's total adds the counted CPU-side domains. When none is counted (an
+  // external meter holds the machine's total and the components are shown uncounted), it adds
+  // the CPU packages and DRAM instead, so the tree's share is still reported.
+  bool any_counted_cpu = false;
+  for (const Domain& d : domains_) any_counted_cpu |= d.counted && is_cpu_side(d.kind);
+  auto in_total = [&](const Domain& d) {
+    if (!is_cpu_side(d.kind)) return false;
+    return any_counted_cpu ? d.counted
+                           : d.kind == DomainKind::kCpuPackage || d.kind == DomainKind::kDram;
+  };
   for (size_t k = 0; k < domains_.size(); ++k) {
     const Domain& d = domains_[k];
     ProcessDomainEnergy e;
@@ -219,7 +229,7 @@ ProcessReport ProcessAttribution::report() const {
     e.attributed = is_cpu_side(d.kind);
     e.joules = e.attributed ? joules_[k] : 0.0;
     e.domain_joules = domain_joules_[k];
-    if (e.attributed && e.counted) {
+    if (in_total(d)) {
       r.joules += e.joules;
       r.domain_joules += e.domain_joules;
     }

@@ -159,6 +159,25 @@ TEST(ProcessAttribution, ShareIsClampedToOne) {
   EXPECT_DOUBLE_EQ(a.report().mean_share, 1);
 }
 
+TEST(ProcessAttribution, WithNothingCountedThePackageAndDramMakeTheTotal) {
+  // An external meter holds the total: RAPL domains are shown but not counted.
+  auto doms = domains();
+  for (Domain& d : doms) d.counted = false;
+  doms.push_back({"external:pdu", DomainKind::kSystem, Source::kPower, "pdu", true});
+  TempDir dir;
+  FakeProc p(dir);
+  p.busy(100);
+  p.proc(100, "root", 1, 0, 0);
+  ProcessAttribution a(p.root(), 100, doms, 1);
+  p.busy(140);
+  p.proc(100, "root", 1, 10, 0);  // share 10 / 40 = 0.25
+  const double e[] = {40, 8, 100, 20, 300};
+  a.on_interval(0, 1'000'000'000, e);
+  const auto r = a.report();
+  EXPECT_DOUBLE_EQ(r.joules, 0.25 * (40 + 8));  // not core (inside the package), not GPU
+  EXPECT_FALSE(r.domains[4].attributed);
+}
+
 TEST(ProcessAttribution, ClockTicksConvertToSeconds) {
   TempDir dir;
   FakeProc p(dir);
