@@ -205,13 +205,21 @@ void fill_summary(const MeasureFlags& f, Session& ss, const ChildExit& exit) {
 }
 
 int run_measure(const MeasureFlags& f) {
+  // Before any thread starts: termination signals are then taken synchronously and passed on
+  // to the command (see child_process.h).
+  block_forwarded_signals();
   Session ss;
   try {
     set_up(f, ss);
     ss.meter->start();
     if (f.idle_s > 0) {
       if (!f.quiet) eprint("wattserve measure: measuring idle power for {} s\n", f.idle_s);
-      ss.summary.idle = ss.meter->measure_idle(static_cast<int64_t>(f.idle_s * 1e9));
+      const auto idle = ss.meter->begin("idle-baseline");
+      if (const int sig = wait_for_termination_signal(f.idle_s); sig != 0) {
+        eprint("wattserve measure: interrupted by signal {} before the command started\n", sig);
+        return 128 + sig;
+      }
+      ss.summary.idle = energy::Meter::baseline_from(ss.meter->end(idle));
       ss.meter->set_idle_baseline(ss.summary.idle);
     }
   } catch (const std::exception& e) {

@@ -39,4 +39,11 @@ kill -TERM "$ws_pid"
 rc=0; wait "$ws_pid" || rc=$?
 [[ $rc == 7 ]] || fail "after SIGTERM wattserve exited $rc, expected the command's 7"
 [[ $(json_get "$TMP/term.json" 'j["exit_code"]') == 7 ]] || fail "summary not written after SIGTERM"
+# SIGTERM during a long idle baseline ends wattserve promptly (128 + 15), not after 60 s.
+"$WS" measure --idle 60 -- true 2>"$TMP/idle.err" &
+ws_pid=$!
+for _ in $(seq 100); do grep -q "measuring idle" "$TMP/idle.err" && break; sleep 0.05; done
+kill -TERM "$ws_pid"
+rc=0; wait "$ws_pid" || rc=$?
+[[ $rc == 143 ]] || fail "SIGTERM during the idle baseline gave $rc, expected 143"
 echo "measure passthrough and signals: ok"
