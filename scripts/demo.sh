@@ -17,7 +17,7 @@ echo; echo "== wattserve sensors: what can measure energy here"
 echo; echo "== wattserve measure: 1 s idle baseline, then a 3 s busy loop on every core"
 "$WS" measure --idle 1 --json "$OUT/summary.json" --csv "$OUT/emissions.csv" \
   --timeline "$OUT/timeline.csv" -- \
-  sh -c 'for i in $(seq "$(nproc)"); do (end=$(($(date +%s) + 3)); while [ "$(date +%s)" -lt $end ]; do :; done) & done; wait'
+  sh -c 'for i in $(seq "$(nproc)"); do timeout 3 sh -c "while :; do :; done" & done; wait'
 
 echo; echo "== wattserve estimate: the estimator's model for a CPU you may not have"
 "$WS" estimate --cpu-model "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz" --load 0.5

@@ -99,8 +99,8 @@ void print_summary(const energy::RunSummary& s) {
            format_joules(s.process->joules), s.process->mean_share * 100,
            s.process->tree_cpu_seconds);
   }
-  eprint("  emissions   {} CO2e  ({:.0f} gCO2e/kWh, {}; PUE {:.2f})\n", format_mass(s.emissions_kg),
-         s.carbon.g_per_kwh, s.carbon.source, s.carbon.pue);
+  eprint("  emissions   {} CO2e  at {:.0f} gCO2e/kWh x PUE {:.2f}  [{}]\n",
+         format_mass(s.emissions_kg), s.carbon.g_per_kwh, s.carbon.pue, s.carbon.source);
   if (w.source == energy::Source::kEstimate) {
     eprint("  estimate because no energy counter is readable here:\n");
     for (const auto& n : s.sensor_notes) {
