@@ -28,6 +28,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # engines: LibTorch (+ a fast BLAS) and the Python side used to build demo models
   libtorch-dev libopenblas0-pthread python3-torch python3-onnx libsentencepiece-dev
+  python3-sentencepiece sentencepiece python3-pil dataset-fashion-mnist
   ca-certificates
 )
 # npm carries ONNX Runtime and llama.cpp; Debian's nodejs/npm only when no node is installed
