@@ -63,8 +63,8 @@ class FashionCNN(nn.Module):
 # name -> (conv channels, hidden units or 0, epochs, lr)
 SIZES = {
     "tiny": dict(chans=(8, 16), hidden=0, epochs=1, lr=3e-3),
-    "small": dict(chans=(16, 32, 64), hidden=32, epochs=1, lr=3e-3),
-    "base": dict(chans=(32, 64, 128), hidden=96, epochs=1, lr=2e-3),
+    "small": dict(chans=(16, 32), hidden=32, epochs=1, lr=3e-3),
+    "base": dict(chans=(32, 64), hidden=64, epochs=1, lr=2e-3),
 }
 
 
