@@ -19,20 +19,16 @@ PROMPT = "import os\n\n\ndef "
 N = 32
 
 
-def run_ts(path, ids, n, n_layers):
+def run_ts(path, ids, n, cfg):
     m = torch.jit.load(path)
-    h, dh = None, None
-    past = []
     x = torch.tensor([ids])
     first, out = None, []
-    past = None
+    H, Dh = cfg["n_heads"], cfg["dim"] // cfg["n_heads"]
+    past = [torch.zeros(1, H, 0, Dh) for _ in range(2 * cfg["n_layers"])]  # empty cache
     for s in range(n):
-        if past is None:
-            # empty cache: [1, H, 0, Dh]; shapes read from the module's attributes
-            H, Dh = int(m.n_heads), int(m.head_dim)
-            past = [torch.zeros(1, H, 0, Dh) for _ in range(2 * n_layers)]
         plen = torch.tensor(past[0].shape[2], dtype=torch.int64)
-        res = m(x, plen, *past)
+        with torch.no_grad():
+            res = m(x, plen, *past)
         logits, past = res[0], list(res[1:])
         if s == 0:
             first = logits[0, -1].numpy()
@@ -57,9 +53,10 @@ def main():
     ref_ids, ref_first = M.greedy(m, ids, N)
     ref_first = ref_first.numpy()
     if a.kind == "ts":
-        p_ids, g_ids, first = run_ts(a.file, ids, N, m.cfg["n_layers"])
+        p_ids, g_ids, first = run_ts(a.file, ids, N, m.cfg)
     else:
-        r = subprocess.run([a.checker, a.file, PROMPT, str(N)], capture_output=True, text=True, check=True)
+        arg = PROMPT if a.kind == "gguf" else ",".join(map(str, ids))
+        r = subprocess.run([a.checker, a.file, arg, str(N)], capture_output=True, text=True, check=True)
         j = json.loads(r.stdout)
         p_ids, g_ids, first = j["prompt_ids"], j["greedy_ids"], np.array(j["first_logits"], dtype=np.float32)
     diff = [i for i, (x, y) in enumerate(zip(ref_ids, g_ids)) if x != y]
