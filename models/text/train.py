@@ -13,11 +13,12 @@ import sentencepiece as spm
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M
 
-STEPS = {"tiny": 200, "small": 60, "base": 30}
+STEPS = {"tiny": 500, "small": 200, "base": 80}
 BATCH = {"tiny": 8, "small": 8, "base": 8}
 LR = {"tiny": 3e-3, "small": 2e-3, "base": 1.5e-3}
 EVAL_WINDOWS = 64
 PROMPT = "import os\n\n\ndef "
+PROMPT2 = "class Parser:\n    def __init__(self, "
 
 
 def token_ids(sp, path, cache):
@@ -87,13 +88,15 @@ def main():
     ppl, ntok = heldout_ppl(m, he, ctx, EVAL_WINDOWS)
     out_ids, _ = M.greedy(m.eval(), sp.encode(PROMPT), 48)
     sample = PROMPT + sp.decode(out_ids)
+    out2, _ = M.greedy(m, sp.encode(PROMPT2), 48)
+    sample2 = PROMPT2 + sp.decode(out2)
     print(f"[{a.size}] heldout ppl/token {ppl:.2f} over {ntok} tokens; train {train_s:.0f}s")
-    print(f"[{a.size}] greedy sample:\n{sample}\n---", flush=True)
+    print(f"[{a.size}] greedy sample:\n{sample}\n---\n{sample2}\n---", flush=True)
     torch.save({"cfg": m.cfg, "model": m.state_dict(), "size": a.size, "seed": a.seed}, os.path.join(a.out, a.size + ".pt"))
     meta = {"size": a.size, "params": nparam, "cfg": m.cfg, "steps": steps, "batch": bs, "seed": a.seed,
             "tokens_seen": steps * bs * ctx, "train_seconds": round(train_s, 1),
             "eval_seconds": round(time.time() - t1, 1), "heldout_ppl_per_token": round(ppl, 3),
-            "heldout_eval_tokens": ntok, "greedy_prompt": PROMPT, "greedy_sample": sample,
+            "heldout_eval_tokens": ntok, "greedy_prompt": PROMPT, "greedy_sample": sample, "greedy_prompt2": PROMPT2, "greedy_sample2": sample2,
             "threads": 2, "torch": torch.__version__}
     json.dump(meta, open(os.path.join(a.out, a.size + ".json"), "w"), indent=2)
 
