@@ -15,7 +15,7 @@ import sentencepiece as spm
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M
 
-PROMPT = "import os\n\n\ndef "
+PROMPT = "class Parser:\n    def __init__(self, "
 N = 32
 
 
@@ -63,6 +63,7 @@ def main():
     res = {"kind": a.kind, "file": os.path.basename(a.file), "prompt_ids_equal": list(p_ids) == list(ids),
            "greedy_ids_equal": not diff, "first_greedy_mismatch": diff[0] if diff else None,
            "greedy_n": N, "max_abs_logit_diff": float(np.abs(first - ref_first).max()),
+           "ref_logit_absmax": float(np.abs(ref_first).max()), "prompt": PROMPT,
            "ref_greedy_text": sp.decode(ref_ids), "greedy_text": sp.decode(list(g_ids))}
     print(json.dumps(res))
 
