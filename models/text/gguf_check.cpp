@@ -20,6 +20,8 @@ int main(int argc, char **argv) {
     if (!model) { fprintf(stderr, "load failed\n"); return 1; }
     auto cp = llama_context_default_params();
     cp.n_ctx = 256; cp.n_batch = 256; cp.n_threads = 2; cp.n_threads_batch = 2;
+    // f32 KV cache for an exact comparison (the default f16 cache adds ~1e-3 logit error)
+    if (!getenv("GGUF_CHECK_F16_KV")) { cp.type_k = GGML_TYPE_F32; cp.type_v = GGML_TYPE_F32; cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED; }
     llama_context *ctx = llama_init_from_model(model, cp);
     const llama_vocab *vocab = llama_model_get_vocab(model);
     int nv = llama_vocab_n_tokens(vocab);
