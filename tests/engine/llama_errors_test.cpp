@@ -1,6 +1,7 @@
 // Errors of the engine layer: bad paths, non-GGUF files, unknown providers, bad sampling
 // values, generating from a tokenizer-only model, missing plug-ins.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -50,7 +51,8 @@ TEST(LlamaEngine, MissingFileIsNotFound) {
 }
 
 TEST(LlamaEngine, NonGgufFileIsBadFormat) {
-  const auto path = std::filesystem::temp_directory_path() / "wattserve_not_a_model.onnx";
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("wattserve_not_a_model." + std::to_string(getpid()) + ".onnx");
   std::ofstream(path) << "this is not a GGUF model\n";
   expect_engine_error([&] { test::llama().load(path.string(), {}); }, EngineError::Kind::kBadFormat,
                       "not a GGUF file");
