@@ -75,20 +75,29 @@ std::string write_tiny_model() {
 
 class Generate : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    path_ = write_tiny_model();
-    LoadOptions o;
-    o.threads = 1;
-    o.context_length = 128;
-    model_ = test::llama().load(path_, o);
+  // Built once per process by the first test; a failure fails every test (never a skip).
+  void SetUp() override {
+    if (!model_ && error_.empty()) {
+      try {
+        path_ = write_tiny_model();
+        LoadOptions o;
+        o.threads = 1;
+        o.context_length = 128;
+        model_ = test::llama().load(path_, o);
+      } catch (const std::exception& e) {
+        error_ = e.what();
+      }
+    }
+    ASSERT_TRUE(model_) << "no tiny test model: " << error_;
   }
   static void TearDownTestSuite() {
     model_.reset();
-    std::filesystem::remove(path_);
+    if (!path_.empty()) std::filesystem::remove(path_);
   }
   static TextModel& m() { return model_->text(); }
   static inline std::string path_;
   static inline std::unique_ptr<Model> model_;
+  static inline std::string error_;
 };
 
 SamplingParams greedy(int n) {
