@@ -22,6 +22,7 @@ Command add_version(CLI::App& app);
 Command add_measure(CLI::App& app);
 Command add_sensors(CLI::App& app);
 Command add_estimate(CLI::App& app);
+Command add_engines(CLI::App& app);
 
 std::vector<Command> all_commands(CLI::App& app);
 

@@ -1,9 +1,12 @@
+// Finds and loads the engine plug-ins (dlopen), keeping each handle for the process lifetime.
 #include "engine/engines.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "engine/plugin_abi.h"
@@ -15,34 +18,8 @@ namespace {
 // Engines built into this tree (set by CMake: "llama,onnx,torch" or a subset).
 constexpr const char* kBuilt = WATTSERVE_ENGINE_PLUGINS;
 
-EngineInfo probe(const std::string& name) {
-  EngineInfo info;
-  info.name = name;
-  const std::string path = plugin_dir() + "/libwattserve_engine_" + name + ".so";
-  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    const char* e = dlerror();
-    info.error = e ? e : ("cannot load " + path);
-    return info;
-  }
-  using Describe = const char* (*)();
-  auto describe = reinterpret_cast<Describe>(dlsym(h, "wattserve_engine_describe"));
-  if (!describe) {
-    info.error = path + " is not a wattserve engine plug-in";
-    return info;  // the handle stays open: harmless, and unloading torch is not safe
-  }
-  std::istringstream in(describe());
-  std::string line;
-  std::getline(in, line);
-  std::getline(in, info.version);
-  std::string providers;
-  std::getline(in, providers);
-  std::istringstream ps(providers);
-  for (std::string p; std::getline(ps, p, ',');) {
-    if (!p.empty()) info.providers.push_back(p);
-  }
-  info.loaded = true;
-  return info;
+EngineError plugin_error(const std::string& what) {
+  return EngineError(EngineError::Kind::kPlugin, what);
 }
 
 }  // namespace
@@ -57,11 +34,50 @@ std::string plugin_dir() {
   return slash == std::string::npos ? "." : exe.substr(0, slash);
 }
 
+EngineFactory& load_engine(const std::string& name, const std::string& dir) {
+  static std::mutex mu;
+  static std::map<std::string, EngineFactory*> loaded;  // by path; handles are never closed
+  const std::string path = dir + "/libwattserve_engine_" + name + ".so";
+  std::lock_guard lock(mu);
+  if (auto it = loaded.find(path); it != loaded.end()) return *it->second;
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char* e = dlerror();
+    throw plugin_error(e ? e : ("cannot load " + path));
+  }
+  // From here on the handle stays open even on error: unloading torch is not safe.
+  using AbiVersion = int (*)();
+  using Factory = EngineFactory* (*)();
+  auto abi = reinterpret_cast<AbiVersion>(dlsym(h, "wattserve_engine_abi_version"));
+  auto factory = reinterpret_cast<Factory>(dlsym(h, "wattserve_engine_factory"));
+  if (!abi || !factory) throw plugin_error(path + " is not a wattserve engine plug-in");
+  if (abi() != WATTSERVE_ENGINE_ABI_VERSION) {
+    throw plugin_error(path + " was built for engine ABI " + std::to_string(abi()) +
+                       ", this wattserve uses " + std::to_string(WATTSERVE_ENGINE_ABI_VERSION) +
+                       ": rebuild it in this tree");
+  }
+  EngineFactory* f = factory();
+  if (!f) throw plugin_error(path + " returned no engine");
+  loaded.emplace(path, f);
+  return *f;
+}
+
 std::vector<EngineInfo> compiled_engines() {
   std::vector<EngineInfo> out;
   std::istringstream in(kBuilt);
   for (std::string name; std::getline(in, name, ',');) {
-    if (!name.empty()) out.push_back(probe(name));
+    if (name.empty()) continue;
+    EngineInfo info;
+    info.name = name;
+    try {
+      EngineFactory& f = load_engine(name);
+      info.version = f.version();
+      info.providers = f.providers();
+      info.loaded = true;
+    } catch (const std::exception& e) {
+      info.error = e.what();
+    }
+    out.push_back(std::move(info));
   }
   return out;
 }

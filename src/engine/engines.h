@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine.h"
+
 namespace wattserve::engine {
 
 struct EngineInfo {
@@ -22,5 +24,10 @@ std::vector<EngineInfo> compiled_engines();
 
 // Where plug-ins are looked for: $WATTSERVE_ENGINE_DIR if set, else the binary's directory.
 std::string plugin_dir();
+
+// Loads the plug-in libwattserve_engine_<name>.so from `dir` (once per process; it is never
+// unloaded) and returns its engine. Throws EngineError(kPlugin) when the file is missing, is
+// not a wattserve engine, or was built for another ABI version.
+EngineFactory& load_engine(const std::string& name, const std::string& dir = plugin_dir());
 
 }  // namespace wattserve::engine
