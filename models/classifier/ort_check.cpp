@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   std::vector<float> images(n * per);
   std::ifstream in(argv[2], std::ios::binary);
   in.read(reinterpret_cast<char*>(images.data()), images.size() * sizeof(float));
-  if (!in) { std::cerr << "short read on " << argv[2] << "\n"; return 1; }
+  if (!in) {
+    std::cerr << "short read on " << argv[2] << "\n";
+    return 1;
+  }
 
   Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "ort_check");
   Ort::SessionOptions so;
