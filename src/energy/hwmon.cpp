@@ -21,7 +21,7 @@ struct Channel {
   // hwmon energy counters have no max-range file and some wrap (32-bit firmware counters) or
   // reset: with range 0 a decrease is taken as a reset and that interval adds nothing, so the
   // total never goes backwards (a little energy is lost rather than invented).
-  CounterUnwrapper unwrap{0};
+  EnergyCounter counter{0};
   PowerIntegrator integrator;
   double last_watts = std::numeric_limits<double>::quiet_NaN();
 };
@@ -47,7 +47,7 @@ class HwmonSensor final : public Sensor {
         return false;
       }
     }
-    const double dt = has_prev_ && now_ns > prev_ns_ ? ns_to_s(now_ns - prev_ns_) : 0;
+    const double dt = interval_.advance(now_ns);
     for (size_t i = 0; i < channels_.size(); ++i) {
       Channel& c = channels_[i];
       const double v = static_cast<double>(raw[i]);
@@ -57,14 +57,10 @@ class HwmonSensor final : public Sensor {
         c.last_watts = v * 1e-6;
         out[i] = c.integrator.add(now_ns, c.last_watts);
       } else {
-        const double before = c.unwrap.total();
-        const double after = c.unwrap.update(v);
-        if (dt > 0) c.last_watts = (after - before) * 1e-6 / dt;
-        out[i] = after * 1e-6;
+        out[i] = c.counter.update(v, dt);
+        c.last_watts = c.counter.last_watts();
       }
     }
-    if (!has_prev_ || now_ns > prev_ns_) prev_ns_ = now_ns;
-    has_prev_ = true;
     return true;
   }
 
@@ -77,8 +73,7 @@ class HwmonSensor final : public Sensor {
   std::shared_ptr<SysfsReader> reader_;
   std::vector<Domain> domains_;
   std::vector<Channel> channels_;
-  bool has_prev_ = false;
-  int64_t prev_ns_ = 0;
+  ReadInterval interval_;
 };
 
 void add_note(std::vector<SensorNote>* notes, std::string reason, std::string hint = {}) {
@@ -122,7 +117,7 @@ struct Builder {
                err == EACCES || err == EPERM ? "run as root or make the file readable" : "");
       return false;
     }
-    if (!c.power) c.unwrap.update(static_cast<double>(raw));
+    if (!c.power) c.counter.update(static_cast<double>(raw), 0);
     if (ids.count(d.id)) d.id += "@" + hwmon;
     ids.insert(d.id);
     d.source = c.power ? Source::kPower : Source::kCounter;

@@ -89,7 +89,7 @@ class PerfRaplSensor final : public Sensor {
         return false;
       }
     }
-    double dt = has_prev_ && now_ns > prev_ns_ ? static_cast<double>(now_ns - prev_ns_) * 1e-9 : 0;
+    const double dt = interval_.advance(now_ns);
     for (size_t i = 0; i < counters_.size(); ++i) {
       Counter& c = counters_[i];
       // The kernel accumulates the 32-bit MSR into a 64-bit count, so no wraparound here; a
@@ -100,8 +100,6 @@ class PerfRaplSensor final : public Sensor {
       c.joules = j;
       out[i] = j;
     }
-    if (!has_prev_ || now_ns > prev_ns_) prev_ns_ = now_ns;
-    has_prev_ = true;
     return true;
   }
 
@@ -114,8 +112,7 @@ class PerfRaplSensor final : public Sensor {
   std::shared_ptr<PerfEvents> events_;
   std::vector<Domain> domains_;
   std::vector<Counter> counters_;
-  bool has_prev_ = false;
-  int64_t prev_ns_ = 0;
+  ReadInterval interval_;
 };
 
 // Package number of each cpu in the PMU cpumask: topology/physical_package_id when every cpu

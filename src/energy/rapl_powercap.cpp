@@ -55,8 +55,7 @@ bool parse_zone_entry(std::string_view entry, Zone* z) {
 
 struct Channel {
   std::string energy_path;
-  CounterUnwrapper unwrap;
-  double last_watts = std::numeric_limits<double>::quiet_NaN();
+  EnergyCounter counter;
 };
 
 class PowercapSensor final : public Sensor {
@@ -82,30 +81,23 @@ class PowercapSensor final : public Sensor {
         return false;
       }
     }
-    double dt = has_prev_ && now_ns > prev_ns_ ? ns_to_s(now_ns - prev_ns_) : 0;
+    const double dt = interval_.advance(now_ns);
     for (size_t i = 0; i < channels_.size(); ++i) {
-      Channel& c = channels_[i];
-      double before = c.unwrap.total();
-      double after = c.unwrap.update(static_cast<double>(raw[i]));
-      if (dt > 0) c.last_watts = (after - before) * 1e-6 / dt;
-      out[i] = after * 1e-6;
+      out[i] = channels_[i].counter.update(static_cast<double>(raw[i]), dt);
     }
-    if (!has_prev_ || now_ns > prev_ns_) prev_ns_ = now_ns;
-    has_prev_ = true;
     return true;
   }
 
   void last_power(std::span<double> out) const override {
     for (size_t i = 0; i < out.size() && i < channels_.size(); ++i)
-      out[i] = channels_[i].last_watts;
+      out[i] = channels_[i].counter.last_watts();
   }
 
  private:
   std::shared_ptr<SysfsReader> reader_;
   std::vector<Domain> domains_;
   std::vector<Channel> channels_;
-  bool has_prev_ = false;
-  int64_t prev_ns_ = 0;
+  ReadInterval interval_;
 };
 
 void add_note(std::vector<SensorNote>* notes, std::string reason, std::string hint = {}) {
@@ -225,8 +217,8 @@ std::unique_ptr<Sensor> make_powercap_sensor(const PowercapOptions& opts,
                           errno_text(rerr) + "): a counter decrease is treated as a reset");
       range = 0;
     }
-    ch.unwrap = CounterUnwrapper(static_cast<double>(range));
-    ch.unwrap.update(static_cast<double>(raw));  // cumulative joules start at sensor creation
+    ch.counter = EnergyCounter(static_cast<double>(range));
+    ch.counter.update(static_cast<double>(raw), 0);  // cumulative joules start at creation
 
     Domain d;
     d.kind = kind;

@@ -22,6 +22,21 @@ double CounterUnwrapper::update(double raw) {
   return total_;
 }
 
+double EnergyCounter::update(double raw, double dt_s) {
+  const double before = unwrap_.total();
+  const double after = unwrap_.update(raw);
+  if (dt_s > 0) last_watts_ = (after - before) * scale_ / dt_s;
+  return after * scale_;
+}
+
+double ReadInterval::advance(int64_t now_ns) {
+  const double dt =
+      has_prev_ && now_ns > prev_ns_ ? static_cast<double>(now_ns - prev_ns_) * 1e-9 : 0;
+  if (!has_prev_ || now_ns > prev_ns_) prev_ns_ = now_ns;
+  has_prev_ = true;
+  return dt;
+}
+
 double PowerIntegrator::add(int64_t now_ns, double watts, bool mean_since_previous) {
   if (has_prev_ && now_ns > prev_ns_) {
     double dt = static_cast<double>(now_ns - prev_ns_) * 1e-9;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -55,6 +56,34 @@ class CounterUnwrapper {
   double last_ = 0;
   double total_ = 0;
   bool first_ = true;
+};
+
+// A hardware energy counter read in raw units (e.g. µJ): unfolds wraps, converts to joules and
+// keeps the power of the last interval. Shared by the counter sensors (powercap, hwmon).
+class EnergyCounter {
+ public:
+  explicit EnergyCounter(double range = 0, double joules_per_unit = 1e-6)
+      : unwrap_(range), scale_(joules_per_unit) {}
+  // Feeds a raw reading taken dt_s after the previous one (0 for the first); returns joules
+  // since the first reading.
+  double update(double raw, double dt_s);
+  double last_watts() const { return last_watts_; }
+
+ private:
+  CounterUnwrapper unwrap_;
+  double scale_;
+  double last_watts_ = std::numeric_limits<double>::quiet_NaN();
+};
+
+// Seconds between successive reads of a sensor (0 for the first read and when time did not
+// move forward); never goes backwards.
+class ReadInterval {
+ public:
+  double advance(int64_t now_ns);
+
+ private:
+  bool has_prev_ = false;
+  int64_t prev_ns_ = 0;
 };
 
 // Integrates power readings into energy with the trapezoidal rule (or holds the value
