@@ -41,6 +41,12 @@ struct LoadOptions {
   int threads = 0;               // CPU threads; 0: all hardware threads
   bool vocab_only = false;       // text models: load only the tokenizer (llama.cpp vocab GGUFs)
   int context_length = 0;        // text models: tokens of context; 0: min(trained, 4096)
+  // Text models of the onnx and torch engines: the SentencePiece model to tokenize with; empty:
+  // the one named in the model file's metadata (a path relative to the model file).
+  std::string tokenizer;
+  // llama: keep the KV cache in f32 with flash attention off (llama.cpp's defaults are an f16
+  // cache and flash attention where available), so logits match the f32 engines to ~1e-5.
+  bool f32_kv_cache = false;
 };
 
 // How generate() picks tokens. temperature == 0 is greedy decoding (deterministic; top_k,
@@ -119,6 +125,10 @@ class TextModel : public Model {
   virtual std::string detokenize(std::span<const Token> tokens, bool remove_special = false,
                                  bool unparse_special = false) const = 0;
   virtual int vocab_size() const = 0;
+  virtual int context_length() const = 0;  // tokens of prompt + output the model can hold
+  // The next-token logits (vocab_size() floats) after `prompt` (non-empty), as generate() would
+  // see them before its first token; for comparing engines.
+  virtual std::vector<float> next_logits(std::span<const Token> prompt) = 0;
   // Generates after `prompt` (non-empty). Throws std::invalid_argument for bad params and
   // EngineError(kUnsupported) for a vocab-only model.
   virtual GenerateResult generate(std::span<const Token> prompt, const SamplingParams& params,

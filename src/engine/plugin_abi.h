@@ -9,7 +9,7 @@
 
 #include "engine/engine.h"
 
-#define WATTSERVE_ENGINE_ABI_VERSION 1
+#define WATTSERVE_ENGINE_ABI_VERSION 2
 
 extern "C" {
 // WATTSERVE_ENGINE_ABI_VERSION as the plug-in was compiled.

@@ -127,6 +127,11 @@ class LlamaEngine final : public EngineFactory {
       cp.n_threads = threads;
       cp.n_threads_batch = threads;
       cp.no_perf = true;
+      if (opt.f32_kv_cache) {
+        cp.type_k = GGML_TYPE_F32;
+        cp.type_v = GGML_TYPE_F32;
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+      }
       ctx.reset(llama_init_from_model(model.get(), cp));
       if (!ctx) {
         throw EngineError(EngineError::Kind::kRuntime,

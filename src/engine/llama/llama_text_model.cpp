@@ -111,13 +111,26 @@ std::string LlamaTextModel::piece(Token token) const {
   return out;
 }
 
-GenerateResult LlamaTextModel::generate(std::span<const Token> prompt, const SamplingParams& params,
-                                        const TokenCallback& on_token) {
-  validate(params);
+int LlamaTextModel::context_length() const {
+  return ctx_ ? static_cast<int>(llama_n_ctx(ctx_.get())) : 0;
+}
+
+void LlamaTextModel::require_context() const {
   if (!ctx_) {
     throw EngineError(EngineError::Kind::kUnsupported,
                       "model was loaded vocab_only (tokenizer only): it cannot generate");
   }
+}
+
+bool LlamaTextModel::decode(Token* tokens, std::size_t n) {
+  const int32_t rc = llama_decode(ctx_.get(), llama_batch_get_one(tokens, static_cast<int32_t>(n)));
+  if (rc < 0) {
+    throw EngineError(EngineError::Kind::kRuntime, "llama_decode failed: " + std::to_string(rc));
+  }
+  return rc == 0;
+}
+
+void LlamaTextModel::decode_prompt(std::span<const Token> prompt) {
   if (prompt.empty()) throw std::invalid_argument("generate needs a non-empty prompt");
   check_tokens(prompt);
   const uint32_t n_ctx = llama_n_ctx(ctx_.get());
@@ -125,18 +138,7 @@ GenerateResult LlamaTextModel::generate(std::span<const Token> prompt, const Sam
     throw std::invalid_argument("prompt of " + std::to_string(prompt.size()) +
                                 " tokens does not fit the context of " + std::to_string(n_ctx));
   }
-
-  std::lock_guard lock(generate_mu_);
   llama_memory_clear(llama_get_memory(ctx_.get()), true);
-  SamplerPtr sampler = make_sampler(params);
-
-  auto decode = [&](Token* tokens, std::size_t n) {
-    const int32_t rc =
-        llama_decode(ctx_.get(), llama_batch_get_one(tokens, static_cast<int32_t>(n)));
-    if (rc < 0)
-      throw EngineError(EngineError::Kind::kRuntime, "llama_decode failed: " + std::to_string(rc));
-    return rc == 0;  // 1: no room left in the context
-  };
   std::vector<Token> input(prompt.begin(), prompt.end());
   const std::size_t n_batch = llama_n_batch(ctx_.get());
   for (std::size_t i = 0; i < input.size(); i += n_batch) {
@@ -144,9 +146,28 @@ GenerateResult LlamaTextModel::generate(std::span<const Token> prompt, const Sam
       throw EngineError(EngineError::Kind::kRuntime, "prompt does not fit the context");
     }
   }
+}
+
+std::vector<float> LlamaTextModel::next_logits(std::span<const Token> prompt) {
+  require_context();
+  std::lock_guard lock(generate_mu_);
+  decode_prompt(prompt);
+  const float* logits = llama_get_logits_ith(ctx_.get(), -1);
+  if (!logits) throw EngineError(EngineError::Kind::kRuntime, "llama.cpp returned no logits");
+  return {logits, logits + vocab_size()};
+}
+
+GenerateResult LlamaTextModel::generate(std::span<const Token> prompt, const SamplingParams& params,
+                                        const TokenCallback& on_token) {
+  validate(params);
+  require_context();
+  std::lock_guard lock(generate_mu_);
+  decode_prompt(prompt);
+  SamplerPtr sampler = make_sampler(params);
+  const uint32_t n_ctx = llama_n_ctx(ctx_.get());
 
   GenerateResult result;
-  std::size_t n_past = input.size();
+  std::size_t n_past = prompt.size();
   while (true) {
     if (n_past >= n_ctx) {
       result.reason = StopReason::kContextFull;

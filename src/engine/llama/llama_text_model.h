@@ -32,11 +32,17 @@ class LlamaTextModel final : public TextModel {
   std::string detokenize(std::span<const Token> tokens, bool remove_special,
                          bool unparse_special) const override;
   int vocab_size() const override;
+  int context_length() const override;
+  std::vector<float> next_logits(std::span<const Token> prompt) override;
   GenerateResult generate(std::span<const Token> prompt, const SamplingParams& params,
                           const TokenCallback& on_token) override;
 
  private:
   void check_tokens(std::span<const Token> tokens) const;
+  void require_context() const;
+  // Clears the KV cache and decodes `prompt` (checked, non-empty, shorter than the context).
+  void decode_prompt(std::span<const Token> prompt);
+  bool decode(Token* tokens, std::size_t n);  // false: no room left in the context
   std::string piece(Token token) const;
 
   ModelPtr model_;
