@@ -13,7 +13,7 @@ import sentencepiece as spm
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as M
 
-STEPS = {"tiny": 2500, "small": 1200, "base": 450}
+STEPS = {"tiny": 500, "small": 200, "base": 60}
 BATCH = {"tiny": 8, "small": 8, "base": 8}
 LR = {"tiny": 3e-3, "small": 2e-3, "base": 1.5e-3}
 EVAL_WINDOWS = 64
