@@ -2,7 +2,8 @@
 # Build the Fashion-MNIST demo classifier family into OUT_DIR: train (train.py), export to
 # ONNX + TorchScript and verify (export.py), write OUT_DIR/manifest.json (manifest.py).
 # Idempotent: a size whose .pt/.train.json exist is not retrained; a size whose exports are
-# newer than its .pt and whose .verify.json says ok is not re-exported. FORCE=1 redoes all.
+# newer than its .pt, whose .verify.json says ok and whose .sample.json exists is not
+# re-exported. FORCE=1 redoes all.
 # Usage: models/classifier/build_all.sh OUT_DIR
 # Env: PY (default /usr/bin/python3: Debian torch 1.13 + onnx 1.12), ORT_DIR
 #      (default /opt/wattserve-deps/onnxruntime), SIZES (default "tiny small base").
@@ -23,6 +24,7 @@ for s in $SIZES; do
     echo "[$s] trained model present, skipping training"
   fi
   if [ "$FORCE" = 1 ] || [ ! -f "$b.verify.json" ] || ! grep -q '"ok": true' "$b.verify.json" \
+     || [ ! -f "$b.sample.json" ] \
      || [ "$b.pt" -nt "$b.onnx" ] || [ "$b.pt" -nt "$b.torchscript.pt" ]; then
     "$PY" "$HERE/export.py" "$OUT" --sizes "$s"
   else

@@ -5,16 +5,23 @@ Usage: /usr/bin/python3 models/classifier/export.py OUT_DIR [--sizes tiny,small,
 Reads OUT_DIR/fmnist-cnn-<size>.pt + .train.json (from train.py). Writes
   OUT_DIR/fmnist-cnn-<size>.onnx        opset 17, input "image" float32 [B,1,28,28] (B dynamic),
                                         output "logits" float32 [B,10]
-  OUT_DIR/fmnist-cnn-<size>.torchscript.pt  torch.jit.trace, CPU
+  OUT_DIR/fmnist-cnn-<size>.torchscript.pt  torch.jit.trace, CPU; forward(image) -> logits, with
+                                        the extra file wattserve.json (METADATA below) that the
+                                        wattserve torch engine reads for names and shapes
   OUT_DIR/fmnist-cnn-<size>.verify.json verification numbers
+  OUT_DIR/fmnist-cnn-<size>.sample.json eager PyTorch on the pinned sample (data/): logits, argmax
+                                        and correct count of the 64 images, which the C++ engine
+                                        tests compare ONNX Runtime's and LibTorch's results with
 Checks (any failure -> exit 1):
-  * TorchScript vs eager torch on 256 test images: bitwise equal (torch.equal)
+  * TorchScript vs eager torch on 256 test images: bitwise equal (torch.equal); the saved
+    file carries wattserve.json
   * ONNX Runtime (C++ API, ort_check.cpp built against $ORT_DIR, default
     /opt/wattserve-deps/onnxruntime) vs eager torch on 256 test images: max abs diff <= 1e-4
   * accuracy on all 10k test images recomputed from the ONNX Runtime logits == the
     accuracy recorded by train.py
 """
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -32,6 +39,25 @@ import zoo_cls  # noqa: E402
 ORT_DIR = os.environ.get("ORT_DIR", "/opt/wattserve-deps/onnxruntime")
 TOL = 1e-4
 N_CMP = 256
+# The pinned sample (make_sample.py): the first 64 test images, as the C++ tests read them.
+SAMPLE_IMAGES = os.path.join(HERE, "data", "fmnist_t10k_first64_images.f32")
+SAMPLE_LABELS = os.path.join(HERE, "data", "fmnist_t10k_first64_labels.u8")
+# TorchScript extra file for the wattserve torch engine: a traced module's schema has argument
+# names but no shapes, dtypes or output names.
+METADATA_FILE = "wattserve.json"
+METADATA = {"kind": "classifier", "inputs": {"image": [-1, 1, 28, 28]}, "outputs": ["logits"]}
+
+
+class ImageInput(torch.nn.Module):
+    """The classifier with forward's argument named "image" (as the ONNX input), since a
+    TorchScript module's input names are its forward() argument names."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image):
+        return self.model(image)
 
 
 def build_checker(out_dir):
@@ -72,13 +98,36 @@ def export_one(size, xte, yte, out_dir, exe):
 
     # TorchScript (trace; the model has no data-dependent control flow).
     with torch.no_grad():
-        ts = torch.jit.trace(model, torch.zeros(1, 1, 28, 28))
-    ts.save(base + ".torchscript.pt")
-    ts2 = torch.jit.load(base + ".torchscript.pt", map_location="cpu")
+        ts = torch.jit.trace(ImageInput(model), torch.zeros(1, 1, 28, 28))
+    ts.save(base + ".torchscript.pt", _extra_files={METADATA_FILE: json.dumps(METADATA)})
+    extra = {METADATA_FILE: ""}
+    ts2 = torch.jit.load(base + ".torchscript.pt", map_location="cpu", _extra_files=extra)
+    ts_meta_ok = json.loads(extra[METADATA_FILE] or "null") == METADATA
+    ts_args = [a.name for a in ts2.forward.schema.arguments[1:]]
+    ts_meta_ok = ts_meta_ok and ts_args == list(METADATA["inputs"])
     with torch.no_grad():
         ts_out = ts2(x)
     ts_exact = bool(torch.equal(ts_out, ref))
     ts_maxdiff = float((ts_out - ref).abs().max())
+
+    # Eager torch on the pinned sample, for the C++ tests.
+    sx = np.fromfile(SAMPLE_IMAGES, dtype="<f4").reshape(-1, 1, 28, 28)
+    sy = np.fromfile(SAMPLE_LABELS, dtype=np.uint8).astype(np.int64)
+    with torch.no_grad():
+        s_logits = model(torch.from_numpy(sx)).numpy()
+    s_argmax = s_logits.argmax(1)
+    root = os.path.dirname(os.path.dirname(HERE))
+    with open(SAMPLE_IMAGES, "rb") as f:
+        images_sha256 = hashlib.sha256(f.read()).hexdigest()
+    sample = dict(name=name, images=os.path.relpath(SAMPLE_IMAGES, root),
+                  images_sha256=images_sha256, labels=os.path.relpath(SAMPLE_LABELS, root),
+                  count=len(sy), engine="eager PyTorch " + torch.__version__,
+                  correct=int((s_argmax == sy).sum()), argmax=s_argmax.tolist(),
+                  logits=[[float(v) for v in row] for row in s_logits])
+    with open(base + ".sample.json.tmp", "w") as f:
+        json.dump(sample, f)
+        f.write("\n")
+    os.replace(base + ".sample.json.tmp", base + ".sample.json")
 
     # ONNX
     torch.onnx.export(model, torch.zeros(1, 1, 28, 28), base + ".onnx", opset_version=17,
@@ -100,6 +149,7 @@ def export_one(size, xte, yte, out_dir, exe):
     acc_equal = ort_correct == rec["test_correct"]
 
     res = dict(name=name, torchscript_bitwise_equal=ts_exact, torchscript_max_abs_diff=ts_maxdiff,
+               torchscript_metadata_ok=ts_meta_ok, sample_correct=sample["correct"],
                onnx_opset=17, onnx_input=["image", "float32", onnx_in],
                onnx_output=["logits", "float32", onnx_out],
                ort_vs_torch_images=N_CMP, ort_vs_torch_max_abs_diff=ort_maxdiff, tolerance=TOL,
@@ -107,12 +157,13 @@ def export_one(size, xte, yte, out_dir, exe):
                train_test_correct=rec["test_correct"], accuracy_equal=acc_equal,
                onnx_bytes=os.path.getsize(base + ".onnx"),
                torchscript_bytes=os.path.getsize(base + ".torchscript.pt"))
-    ok = ts_exact and ort_maxdiff <= TOL and acc_equal
+    ok = ts_exact and ts_meta_ok and ort_maxdiff <= TOL and acc_equal
     res["ok"] = ok
     with open(base + ".verify.json", "w") as f:
         json.dump(res, f, indent=2)
         f.write("\n")
-    print(f"[{size}] ts exact={ts_exact} ort maxdiff={ort_maxdiff:.3e} ort acc={ort_acc:.4f} "
+    print(f"[{size}] ts exact={ts_exact} metadata={ts_meta_ok} "
+          f"sample {sample['correct']}/{len(sy)} ort maxdiff={ort_maxdiff:.3e} ort acc={ort_acc:.4f} "
           f"(train {rec['test_accuracy']:.4f}) -> {'OK' if ok else 'FAIL'}", flush=True)
     return ok
 
