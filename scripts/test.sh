@@ -12,6 +12,7 @@ QUICK=0
 [[ "${1:-}" == "--quick" ]] && QUICK=1
 
 bash scripts/setup.sh
+bash scripts/build_zoo.sh   # the demo models the engine tests run (minutes; then cached)
 
 run_ctest() {  # DIR [ctest args]
   local dir=$1; shift

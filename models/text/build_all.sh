@@ -7,6 +7,9 @@
 # Idempotent: each step writes OUT/.stamps/<step> = sha256(scripts + command +
 # upstream stamps) and is skipped when its outputs exist and the stamp matches.
 # ADOPT=1 accepts existing outputs that have no stamp yet (writes the stamp).
+# By default the committed weights (models/text/weights: tokenizer + float16 checkpoints) are
+# evaluated and exported, which takes minutes; RETRAIN=1 trains tokenizer and models from
+# scratch (~15 min of CPU on 2 cores).
 # Env: PY (default /usr/bin/python3), LLAMA_DIR, ORT_DIR (for the checkers).
 set -euo pipefail
 OUT=${1:?usage: build_all.sh OUT [sizes...]}
@@ -40,8 +43,10 @@ S=$OUT/.stamps
 
 step corpus "$HERE/build_corpus.py" "$OUT/corpus/train.txt $OUT/corpus/heldout.txt" \
   $PY "$HERE/build_corpus.py" --out "$OUT/corpus"
-step tokenizer "$HERE/train_tokenizer.py $S/corpus" "$OUT/tok/tokenizer.model" \
-  $PY "$HERE/train_tokenizer.py" --corpus "$OUT/corpus" --out "$OUT/tok"
+W=$HERE/weights
+if [ "${RETRAIN:-0}" = 1 ]; then TOKFROM=(); else TOKFROM=(--from "$W/tokenizer.model"); fi
+step tokenizer "$HERE/train_tokenizer.py $S/corpus ${TOKFROM[*]:+$W/tokenizer.model}" "$OUT/tok/tokenizer.model" \
+  $PY "$HERE/train_tokenizer.py" --corpus "$OUT/corpus" --out "$OUT/tok" "${TOKFROM[@]}"
 
 # throwaway checkers (not committed as binaries)
 step gguf_check "$HERE/gguf_check.cpp" "$OUT/bin/gguf_check" \
@@ -54,8 +59,9 @@ step onnx_check "$HERE/onnx_check.cpp" "$OUT/bin/onnx_check" \
 TOK=$OUT/tok/tokenizer.model
 for s in $SIZES; do
   CK=$OUT/ck/$s.pt
-  step "train_$s" "$HERE/train.py $HERE/model.py $S/tokenizer" "$CK $OUT/ck/$s.json" \
-    $PY "$HERE/train.py" --size $s --corpus "$OUT/corpus" --tok "$TOK" --out "$OUT/ck"
+  if [ "${RETRAIN:-0}" = 1 ]; then FROM=(); else FROM=(--from-checkpoint "$W/$s.pt"); fi
+  step "train_$s" "$HERE/train.py $HERE/model.py $S/tokenizer ${FROM[*]:+$W/$s.pt}" "$CK $OUT/ck/$s.json" \
+    $PY "$HERE/train.py" --size $s --corpus "$OUT/corpus" --tok "$TOK" --out "$OUT/ck" "${FROM[@]}"
   mkdir -p "$OUT/models"
   for q in f32 q8_0 q4_0; do
     F=$OUT/models/pycode-$s-$q.gguf

@@ -19,6 +19,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--tokenizer-name", default="pycode-tokenizer.model",
+                    help="SentencePiece model file, relative to the exported model's folder")
     a = ap.parse_args()
     torch.manual_seed(0)
     m, ck = M.load(a.ckpt)
@@ -36,7 +38,10 @@ def main():
     onnx.checker.check_model(mo)
     for k, v in {"producer": "wattserve models/text", "size": ck["size"], "vocab": str(m.cfg["vocab"]),
                  "n_layers": str(m.cfg["n_layers"]), "n_heads": str(m.cfg["n_heads"]),
-                 "head_dim": str(m.cfg["dim"] // m.cfg["n_heads"]), "ctx": str(m.cfg["ctx"])}.items():
+                 "head_dim": str(m.cfg["dim"] // m.cfg["n_heads"]), "ctx": str(m.cfg["ctx"]),
+                 # read by wattserve's ONNX engine to run this as a KV-cache text model
+                 "wattserve.kind": "text", "wattserve.tokenizer": a.tokenizer_name,
+                 "wattserve.add_bos": "0"}.items():
         e = mo.metadata_props.add()
         e.key, e.value = k, v
     onnx.save(mo, a.out)

@@ -51,6 +51,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--tokenizer-name", default="pycode-tokenizer.model",
+                    help="SentencePiece model file, relative to the exported model's folder")
     a = ap.parse_args()
     torch.manual_seed(0)
     m, ck = M.load(a.ckpt)
@@ -58,7 +60,12 @@ def main():
     with torch.no_grad():
         ts = torch.jit.trace(w, example_inputs(m), check_trace=False)
     ins, outs = io_names(m.cfg["n_layers"])
-    extra = {"config.json": json.dumps({**m.cfg, "inputs": ins, "outputs": outs})}
+    # wattserve.json: what the LibTorch engine needs to run this as a KV-cache text model.
+    extra = {"wattserve.json": json.dumps({"kind": "text", "tokenizer": a.tokenizer_name, "add_bos": False,
+                                           "n_layers": m.cfg["n_layers"], "n_heads": m.cfg["n_heads"],
+                                           "head_dim": m.cfg["dim"] // m.cfg["n_heads"], "ctx": m.cfg["ctx"],
+                                           "vocab": m.cfg["vocab"], "size": ck["size"],
+                                           "inputs": ins, "outputs": outs})}
     ts.save(a.out, _extra_files=extra)
     print(f"wrote {a.out} ({os.path.getsize(a.out)} bytes)")
 

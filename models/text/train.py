@@ -4,6 +4,9 @@
 Usage: train.py --size tiny|small|base --corpus DIR --tok DIR/tokenizer.model --out DIR
 Writes DIR/<size>.pt and DIR/<size>.json (held-out per-token perplexity,
 params, timings, greedy sample).
+With --from-checkpoint PATH (the committed models/text/weights/<size>.pt, float16 tensors) no
+training is done: the weights are widened to float32 and evaluated exactly as after training,
+and the record keeps the steps/batch/seed the checkpoint was trained with.
 """
 import argparse, json, math, os, sys, time
 import numpy as np
@@ -53,6 +56,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--from-checkpoint", default=None, help="evaluate these committed weights instead of training")
     a = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(a.seed)
@@ -68,10 +72,18 @@ def main():
     warm = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))))
-    print(f"[{a.size}] params={nparam} steps={steps} batch={bs}x{ctx} train_tokens={len(tr)}", flush=True)
+    if a.from_checkpoint:
+        ck = torch.load(a.from_checkpoint, map_location="cpu")
+        if ck.get("size", a.size) != a.size:
+            sys.exit(f"{a.from_checkpoint} holds size {ck.get('size')}, not {a.size}")
+        m.load_state_dict({k: v.float() for k, v in ck["model"].items()})
+        steps, bs, a.seed = ck.get("steps", steps), ck.get("batch", bs), ck.get("seed", a.seed)
+        print(f"[{a.size}] params={nparam}: committed weights {a.from_checkpoint}", flush=True)
+    else:
+        print(f"[{a.size}] params={nparam} steps={steps} batch={bs}x{ctx} train_tokens={len(tr)}", flush=True)
     t0 = time.time()
     m.train()
-    for s in range(steps):
+    for s in range(0 if a.from_checkpoint else steps):
         starts = rng.integers(0, len(tr) - ctx - 1, size=bs)
         b = torch.tensor(np.stack([tr[i:i + ctx + 1] for i in starts]).astype(np.int64))
         logits, _ = m(b[:, :-1])
@@ -83,18 +95,19 @@ def main():
         sched.step()
         if s % 25 == 0 or s == steps - 1:
             print(f"[{a.size}] step {s} loss {loss.item():.3f} {time.time() - t0:.0f}s", flush=True)
-    train_s = time.time() - t0
+    train_s = ck.get("train_seconds") if a.from_checkpoint else time.time() - t0
     t1 = time.time()
     ppl, ntok = heldout_ppl(m, he, ctx, EVAL_WINDOWS)
     out_ids, _ = M.greedy(m.eval(), sp.encode(PROMPT), 48)
     sample = PROMPT + sp.decode(out_ids)
     out2, _ = M.greedy(m, sp.encode(PROMPT2), 48)
     sample2 = PROMPT2 + sp.decode(out2)
-    print(f"[{a.size}] heldout ppl/token {ppl:.2f} over {ntok} tokens; train {train_s:.0f}s")
+    print(f"[{a.size}] heldout ppl/token {ppl:.2f} over {ntok} tokens")
     print(f"[{a.size}] greedy sample:\n{sample}\n---\n{sample2}\n---", flush=True)
     torch.save({"cfg": m.cfg, "model": m.state_dict(), "size": a.size, "seed": a.seed}, os.path.join(a.out, a.size + ".pt"))
     meta = {"size": a.size, "params": nparam, "cfg": m.cfg, "steps": steps, "batch": bs, "seed": a.seed,
-            "tokens_seen": steps * bs * ctx, "train_seconds": round(train_s, 1),
+            "tokens_seen": steps * bs * ctx, "train_seconds": None if train_s is None else round(train_s, 1),
+            "weights": "committed models/text/weights/%s.pt" % a.size if a.from_checkpoint else "trained here",
             "eval_seconds": round(time.time() - t1, 1), "heldout_ppl_per_token": round(ppl, 3),
             "heldout_eval_tokens": ntok, "greedy_prompt": PROMPT, "greedy_sample": sample, "greedy_prompt2": PROMPT2, "greedy_sample2": sample2,
             "threads": 2, "torch": torch.__version__}

@@ -8,9 +8,12 @@ Choices for code, and for exact agreement with llama.cpp's SPM tokenizer:
   spaces are kept verbatim (as U+2581) and runs of indentation can merge
   (split_by_whitespace=False).
 - byte_fallback=True: every text tokenizes; '\n' becomes the byte token <0x0A>.
-Usage: train_tokenizer.py --corpus DIR --out DIR [--vocab 4096]
+Usage: train_tokenizer.py --corpus DIR --out DIR [--vocab 4096] [--from MODEL]
+With --from, the committed vocabulary (models/text/weights/tokenizer.model) is copied instead
+of trained, so that the committed checkpoints keep the vocabulary they were trained with; the
+round trip on the held-out split and the metadata are checked and written the same way.
 """
-import argparse, json, os, sys
+import argparse, json, os, shutil, sys
 import sentencepiece as spm
 
 
@@ -21,9 +24,28 @@ def main():
     ap.add_argument("--vocab", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--max-lines", type=int, default=300000)
+    ap.add_argument("--from", dest="src", default=None, help="copy this trained model instead of training")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     prefix = os.path.join(a.out, "tokenizer")
+    if a.src:
+        shutil.copyfile(a.src, prefix + ".model.tmp")
+        os.replace(prefix + ".model.tmp", prefix + ".model")
+    else:
+        train(a, prefix)
+    sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
+    held = open(os.path.join(a.corpus, "heldout.txt"), encoding="utf-8").read()
+    ids = sp.encode(held)
+    assert sp.decode(ids) == held, "round trip failed"
+    meta = {"vocab_size": sp.get_piece_size(), "type": "bpe", "byte_fallback": True,
+            "seed": a.seed, "heldout_chars": len(held), "heldout_tokens": len(ids),
+            "chars_per_token": round(len(held) / len(ids), 3),
+            "source": a.src and "committed models/text/weights/tokenizer.model"}
+    json.dump(meta, open(os.path.join(a.out, "tokenizer.json"), "w"), indent=2)
+    print(json.dumps(meta))
+
+
+def train(a, prefix):
     spm.set_random_generator_seed(a.seed)
     spm.SentencePieceTrainer.train(
         input=os.path.join(a.corpus, "train.txt"),
@@ -45,15 +67,6 @@ def main():
         num_threads=2,
         minloglevel=2,
     )
-    sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
-    held = open(os.path.join(a.corpus, "heldout.txt"), encoding="utf-8").read()
-    ids = sp.encode(held)
-    assert sp.decode(ids) == held, "round trip failed"
-    meta = {"vocab_size": sp.get_piece_size(), "type": "bpe", "byte_fallback": True,
-            "seed": a.seed, "heldout_chars": len(held), "heldout_tokens": len(ids),
-            "chars_per_token": round(len(held) / len(ids), 3)}
-    json.dump(meta, open(os.path.join(a.out, "tokenizer.json"), "w"), indent=2)
-    print(json.dumps(meta))
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ def main():
                                           f"export_{'gguf' if fmt.startswith('gguf') else 'onnx' if fmt == 'onnx' else 'torchscript'}.py)",
                                "seed": tr["seed"], "steps": tr["steps"], "batch": tr["batch"],
                                "tokens_seen": tr["tokens_seen"], "train_seconds": tr["train_seconds"],
+                               "weights": tr.get("weights", "trained here"),
                                "corpus_files": corpus["train"]["files"], "corpus_bytes": corpus["train"]["bytes"],
                                "tokenizer_vocab": tokmeta["vocab_size"]},
                 "verified_against_pytorch": None if v is None else {

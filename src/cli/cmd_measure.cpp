@@ -12,10 +12,12 @@
 #include <optional>
 #include <system_error>
 
+#include "cli/carbon_options.h"
 #include "cli/child_process.h"
 #include "cli/commands.h"
 #include "cli/machine_info.h"
 #include "cli/sensor_options.h"
+#include "cli/text_output.h"
 #include "energy/atomic_file.h"
 #include "energy/carbon.h"
 #include "energy/codecarbon_csv.h"
@@ -30,52 +32,17 @@ namespace wattserve::cli {
 
 namespace {
 
-// Writes to stderr and never throws: a closed or full stderr must not lose the results.
-template <typename... Args>
-void eprint(fmt::format_string<Args...> format, Args&&... args) {
-  const std::string text = fmt::format(format, std::forward<Args>(args)...);
-  std::fputs(text.c_str(), stderr);
-}
-
 struct MeasureFlags {
   SensorFlags sensors;
   double interval_ms = 100;
   double idle_s = 0;
-  std::string country, cloud, project = "wattserve", experiment_id;
-  double intensity = -1, pue = 1;
+  CarbonFlags carbon;
+  std::string project = "wattserve", experiment_id;
   std::string tracking_mode = "machine";
   std::string json_path, csv_path, timeline_path, prom_path;
   bool no_process = false, quiet = false;
   std::vector<std::string> command;
 };
-
-energy::CarbonSettings carbon_settings(const MeasureFlags& f) {
-  energy::CarbonSettings c;
-  if (f.intensity >= 0) c.g_per_kwh = f.intensity;
-  c.country = f.country;
-  if (!f.cloud.empty()) {
-    auto colon = f.cloud.find(':');
-    if (colon == std::string::npos) {
-      throw std::invalid_argument("--cloud takes PROVIDER:REGION, e.g. gcp:europe-west1");
-    }
-    c.cloud_provider = f.cloud.substr(0, colon);
-    c.cloud_region = f.cloud.substr(colon + 1);
-  }
-  c.pue = f.pue;
-  return c;
-}
-
-std::string format_joules(double j) {
-  if (j >= 3.6e6) return fmt::format("{:.3f} kWh", j / 3.6e6);
-  if (j >= 1e3) return fmt::format("{:.2f} kJ", j / 1e3);
-  return fmt::format("{:.3f} J", j);
-}
-
-std::string format_mass(double kg) {
-  if (kg >= 1) return fmt::format("{:.3f} kg", kg);
-  if (kg >= 1e-3) return fmt::format("{:.3f} g", kg * 1e3);
-  return fmt::format("{:.3f} mg", kg * 1e6);
-}
 
 void print_summary(const energy::RunSummary& s) {
   const auto& w = s.window;
@@ -143,7 +110,7 @@ void set_up(const MeasureFlags& f, Session& ss) {
         "--tracking-mode process needs the process attribution "
         "(drop --no-process)");
   }
-  ss.carbon = energy::resolve_carbon(carbon_settings(f));
+  ss.carbon = energy::resolve_carbon(f.carbon.settings());
   ss.sel = f.sensors.selection();
   auto found = energy::discover_sensors(ss.sel);
   auto& s = ss.summary;
@@ -198,8 +165,8 @@ void fill_summary(const MeasureFlags& f, Session& ss, const ChildExit& exit) {
   s.domains = ss.meter->domains();
   const auto& c = ss.carbon;
   s.carbon = {c.g_per_kwh, c.source,         c.country_name, c.country_iso_code,
-              c.region,    c.cloud_provider, c.cloud_region, f.pue};
-  s.emissions_kg = energy::emissions_kg(s.window.joules, c, f.pue);
+              c.region,    c.cloud_provider, c.cloud_region, f.carbon.pue};
+  s.emissions_kg = energy::emissions_kg(s.window.joules, c, f.carbon.pue);
   s.machine = machine_info(ss.sel.procfs_root, s.domains);
   s.tracking_mode = f.tracking_mode;
 }
@@ -301,18 +268,7 @@ Command add_measure(CLI::App& app) {
   sub->add_option("--timeline", f->timeline_path,
                   "Write the power timeline CSV (time, domain, W, J) here");
   sub->add_option("--prometheus", f->prom_path, "Write Prometheus text-format metrics here");
-  sub->add_option("--country", f->country,
-                  "Grid carbon intensity of this country: ISO 3166 alpha-3 code or name")
-      ->group("Carbon");
-  sub->add_option("--cloud", f->cloud, "Cloud PROVIDER:REGION, e.g. gcp:europe-west1")
-      ->group("Carbon");
-  sub->add_option("--carbon-intensity", f->intensity, "Override: grid intensity in gCO2e/kWh")
-      ->check(CLI::Range(0.0, 5000.0))
-      ->group("Carbon");
-  sub->add_option("--pue", f->pue, "Power usage effectiveness of the facility")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 5.0))
-      ->group("Carbon");
+  add_carbon_flags(sub, f->carbon);
   sub->add_option("--project", f->project, "Project name for the CSV")->capture_default_str();
   sub->add_option("--experiment-id", f->experiment_id, "Experiment id for the CSV");
   sub->add_flag("--no-process", f->no_process,

@@ -23,6 +23,7 @@ Command add_measure(CLI::App& app);
 Command add_sensors(CLI::App& app);
 Command add_estimate(CLI::App& app);
 Command add_engines(CLI::App& app);
+Command add_run(CLI::App& app);
 
 std::vector<Command> all_commands(CLI::App& app);
 

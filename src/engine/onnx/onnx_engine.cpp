@@ -1,10 +1,11 @@
 // The ONNX Runtime engine plug-in, libwattserve_engine_onnx.so: lists the execution providers
 // this ONNX Runtime can use and loads .onnx files as tensor models (OnnxTensorModel); KV-cache
-// text LMs (inputs "input_ids" and "past_len") are recognised, to be loaded as text models.
+// text LMs (inputs "input_ids" and "past_len") as text models (onnx_text_model.h).
 #include <algorithm>
 
 #include "engine/onnx/onnx_session.h"
 #include "engine/onnx/onnx_tensor_model.h"
+#include "engine/onnx/onnx_text_model.h"
 #include "engine/plugin_abi.h"
 
 namespace wattserve::engine::onnx {
@@ -25,10 +26,7 @@ class OnnxEngine final : public EngineFactory {
   std::unique_ptr<Model> load(const std::string& path, const LoadOptions& opt) override {
     Ort::Session session = open_session(path, opt);
     if (has_input(session, "input_ids") && has_input(session, "past_len")) {
-      // ---- ONNX text models (KV-cache LMs, models/text/export_onnx.py): not implemented yet.
-      // The text model goes here, built from `session` and opt.tokenizer / the model's
-      // "wattserve.tokenizer" metadata.
-      throw EngineError(EngineError::Kind::kUnsupported, "onnx text models: not implemented yet");
+      return make_text_model(std::move(session), path, opt);
     }
     return std::make_unique<OnnxTensorModel>(std::move(session), opt.provider);
   }

@@ -1,12 +1,13 @@
 // The LibTorch engine plug-in, libwattserve_engine_torch.so: lists the providers LibTorch can
 // use here and loads TorchScript files as tensor models (TorchTensorModel); KV-cache text LMs
-// (metadata "kind": "text", or a forward() argument "past_len") are recognised, to be loaded as
-// text models.
+// (metadata "kind": "text", or a forward() argument "past_len") as text models
+// (torch_text_model.h).
 #include <torch/version.h>
 
 #include "engine/plugin_abi.h"
 #include "engine/torch/torch_module.h"
 #include "engine/torch/torch_tensor_model.h"
+#include "engine/torch/torch_text_model.h"
 
 namespace wattserve::engine::libtorch {
 
@@ -29,10 +30,8 @@ class TorchEngine final : public EngineFactory {
   std::unique_ptr<Model> load(const std::string& path, const LoadOptions& opt) override {
     LoadedModule m = load_module(path, opt);
     if (is_text_model(m)) {
-      // ---- TorchScript text models (KV-cache LMs, models/text/export_torchscript.py): not
-      // implemented yet. The text model goes here, built from `m` (its "wattserve.json" names
-      // the tokenizer; opt.tokenizer overrides).
-      throw EngineError(EngineError::Kind::kUnsupported, "torch text models: not implemented yet");
+      const std::string config = m.metadata.is_null() ? "" : m.metadata.dump();
+      return make_text_model(std::move(m.module), config, m.device, path, opt);
     }
     return std::make_unique<TorchTensorModel>(std::move(m));
   }

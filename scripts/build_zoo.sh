@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the demo model zoo (models/README.md) into $WATTSERVE_ZOO (default: zoo/ in the clone).
+#
+#   bash scripts/build_zoo.sh            text + classifier families (what setup and CI build)
+#   bash scripts/build_zoo.sh --check    only report whether the zoo is complete (exit 1 if not)
+#
+# Layout: ZOO/text/ (pycode GGUF f32/q8_0/q4_0, ONNX, TorchScript, tokenizer),
+# ZOO/classifier/ (fmnist-cnn ONNX, TorchScript, pinned-sample references), ZOO/manifest.json.
+# Work files go to ZOO/.work/. Idempotent: every step is stamped by its inputs and skipped
+# when they have not changed, so a second run takes seconds. Needs scripts/setup.sh first.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ZOO=${WATTSERVE_ZOO:-$ROOT/zoo}
+PY=${PY:-/usr/bin/python3}
+export PY
+
+log() { printf '[zoo] %s\n' "$*" >&2; }
+
+text_files() {
+  local s
+  echo pycode-tokenizer.model
+  for s in tiny small base; do
+    echo "pycode-$s-f32.gguf pycode-$s-q8_0.gguf pycode-$s-q4_0.gguf pycode-$s.onnx pycode-$s.ts.pt"
+  done
+}
+classifier_files() {
+  local s
+  for s in tiny small base; do
+    echo "fmnist-cnn-$s.onnx fmnist-cnn-$s.torchscript.pt fmnist-cnn-$s.sample.json"
+  done
+}
+
+check() {
+  local f missing=0
+  for f in $(text_files); do [[ -f $ZOO/text/$f ]] || { log "missing text/$f"; missing=1; }; done
+  for f in $(classifier_files); do
+    [[ -f $ZOO/classifier/$f ]] || { log "missing classifier/$f"; missing=1; }
+  done
+  [[ -f $ZOO/manifest.json ]] || { log "missing manifest.json"; missing=1; }
+  return $missing
+}
+
+if [[ ${1:-} == --check ]]; then check && log "complete: $ZOO"; exit; fi
+[[ $# -eq 0 ]] || { echo "usage: build_zoo.sh [--check]" >&2; exit 2; }
+
+mkdir -p "$ZOO/text" "$ZOO/.work"
+log "text family (pycode) -> $ZOO/text"
+bash "$ROOT/models/text/build_all.sh" "$ZOO/.work/text" tiny small base
+for f in $(text_files) manifest.json; do
+  src=$ZOO/.work/text/models/$f
+  [[ $f == manifest.json ]] && src=$ZOO/.work/text/manifest.json
+  if ! cmp -s "$src" "$ZOO/text/$f"; then cp "$src" "$ZOO/text/.$f.tmp" && mv "$ZOO/text/.$f.tmp" "$ZOO/text/$f"; fi
+done
+
+log "classifier family (fmnist-cnn) -> $ZOO/classifier"
+sh "$ROOT/models/classifier/build_all.sh" "$ZOO/classifier"
+
+"$PY" "$ROOT/models/write_zoo_manifest.py" "$ZOO"
+check
+log "zoo complete: $ZOO"
