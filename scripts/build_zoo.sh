@@ -5,7 +5,8 @@
 #   bash scripts/build_zoo.sh --check    only report whether the zoo is complete (exit 1 if not)
 #
 # Layout: ZOO/text/ (pycode GGUF f32/q8_0/q4_0, ONNX, TorchScript, tokenizer),
-# ZOO/classifier/ (fmnist-cnn ONNX, TorchScript, pinned-sample references), ZOO/manifest.json.
+# ZOO/classifier/ (fmnist-cnn ONNX, TorchScript, pinned-sample references), ZOO/replicas/
+# (random-weight GGUFs with the shapes of GPT-2 124M and Qwen2 0.5B), ZOO/manifest.json.
 # Work files go to ZOO/.work/. Idempotent: every step is stamped by its inputs and skipped
 # when they have not changed, so a second run takes seconds. Needs scripts/setup.sh first.
 set -euo pipefail
@@ -23,6 +24,11 @@ text_files() {
     echo "pycode-$s-f32.gguf pycode-$s-q8_0.gguf pycode-$s-q4_0.gguf pycode-$s.onnx pycode-$s.ts.pt"
   done
 }
+REPLICAS=("gpt2-124m f16" "qwen2-0.5b q8_0")
+replica_files() {
+  local r
+  for r in "${REPLICAS[@]}"; do set -- $r; echo "$1-replica-$2.gguf $1-replica-$2.json"; done
+}
 classifier_files() {
   local s
   for s in tiny small base; do
@@ -36,6 +42,7 @@ check() {
   for f in $(classifier_files); do
     [[ -f $ZOO/classifier/$f ]] || { log "missing classifier/$f"; missing=1; }
   done
+  for f in $(replica_files); do [[ -f $ZOO/replicas/$f ]] || { log "missing replicas/$f"; missing=1; }; done
   [[ -f $ZOO/manifest.json ]] || { log "missing manifest.json"; missing=1; }
   return $missing
 }
@@ -54,6 +61,20 @@ done
 
 log "classifier family (fmnist-cnn) -> $ZOO/classifier"
 sh "$ROOT/models/classifier/build_all.sh" "$ZOO/classifier"
+
+log "shape replicas -> $ZOO/replicas"
+mkdir -p "$ZOO/replicas"
+for r in "${REPLICAS[@]}"; do
+  set -- $r
+  base=$ZOO/replicas/$1-replica-$2
+  want=$(cat "$ROOT/models/replicas/make_replica.py" | sha256sum | cut -d' ' -f1)
+  if [[ -f $base.gguf && -f $base.json && $(cat "$base.stamp" 2>/dev/null) == "$want $r" ]]; then
+    log "  $1 ($2): present"
+    continue
+  fi
+  "$PY" "$ROOT/models/replicas/make_replica.py" --shape "$1" --type "$2" --out "$base.gguf" --info "$base.json"
+  echo "$want $r" >"$base.stamp"
+done
 
 "$PY" "$ROOT/models/write_zoo_manifest.py" "$ZOO"
 check

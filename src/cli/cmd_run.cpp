@@ -28,7 +28,7 @@ namespace wattserve::cli {
 namespace {
 
 struct RunFlags {
-  std::string model, engine, provider = "cpu", quant = "f32", zoo, tokenizer;
+  std::string model, engine, provider = "cpu", quant, zoo, tokenizer;
   int threads = 0;
   // text
   std::string prompt, prompt_file;
@@ -39,6 +39,7 @@ struct RunFlags {
   std::vector<std::string> inputs;
   std::string labels;
   int batch = 0, repeat = 1;
+  int warmup = 0;
   // measurement and output
   SensorFlags sensors;
   CarbonFlags carbon;
@@ -96,12 +97,13 @@ Report run_text_model(const RunFlags& f, engine::TextModel& model, energy::Meter
   engine::SamplingParams p = f.sampling;
   if (f.greedy) p.temperature = 0;
   if (f.seed >= 0) p.seed = static_cast<std::uint32_t>(f.seed);
+  for (int i = 0; i < f.warmup; ++i) model.generate(model.tokenize(prompt), p);
   const bool stream = !f.json && !f.quiet;
   if (stream) {
     std::fputs(prompt.c_str(), stdout);
     std::fflush(stdout);
   }
-  const auto run = run::run_text(model, prompt, p, meter, [&](engine::Token, std::string_view s) {
+  auto run = run::run_text(model, prompt, p, meter, [&](engine::Token, std::string_view s) {
     if (stream) {
       std::fwrite(s.data(), 1, s.size(), stdout);
       std::fflush(stdout);
@@ -116,8 +118,11 @@ Report run_text_model(const RunFlags& f, engine::TextModel& model, energy::Meter
          {"prompt", prompt},
          {"text", run.result.text},
          {"prompt_tokens", run.prompt_tokens},
+         {"prompt_token_ids", model.tokenize(prompt)},
          {"output_tokens", s.output_tokens},
+         {"token_ids", run.result.tokens},
          {"stop_reason", engine::to_string(run.result.reason)},
+         {"warmup_runs", f.warmup},
          {"ttft_s", run.ttft_s},
          {"total_s", run.total_s},
          {"tpot_s", num(s.tpot_s)},
@@ -182,6 +187,13 @@ Report run_tensor_model(const RunFlags& f, engine::TensorModel& model,
   const std::int64_t rows =
       inputs.begin()->second.shape.empty() ? 0 : inputs.begin()->second.shape[0];
   const int batch = f.batch > 0 ? f.batch : static_cast<int>(std::max<std::int64_t>(1, rows));
+  if (f.warmup > 0) {  // the same work, unmeasured: one pass per warm-up run
+    engine::NamedTensors first;
+    for (const auto& [name, t] : inputs) {
+      first.emplace(name, run::slice_rows(t, 0, std::min<std::int64_t>(rows, batch)));
+    }
+    for (int i = 0; i < f.warmup; ++i) model.run(first);
+  }
   const auto run = run::run_tensor(model, inputs, batch, f.repeat, meter);
   const auto s = run::tensor_stats(run);
   Report r;
@@ -195,6 +207,7 @@ Report run_tensor_model(const RunFlags& f, engine::TensorModel& model,
          {"repeats", run.repeats},
          {"batches", run.batches},
          {"outputs", outputs},
+         {"warmup_runs", f.warmup},
          {"first_batch_s", run.first_batch_s},
          {"total_s", run.total_s},
          {"items_per_s", num(s.items_per_s)},
@@ -345,9 +358,10 @@ Command add_run(CLI::App& app) {
   sub->add_option("--provider", f->provider,
                   "Execution provider (`wattserve engines` lists them per engine)")
       ->capture_default_str();
-  sub->add_option("--quant", f->quant, "GGUF file of a zoo model for llama: f32, q8_0 or q4_0")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"f32", "q8_0", "q4_0"}));
+  sub->add_option("--quant", f->quant,
+                  "GGUF file of a zoo model for llama: f32, f16, q8_0 or q4_0 (default: f32 "
+                  "when the model has it, else its only GGUF)")
+      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}));
   sub->add_option("--zoo", f->zoo,
                   "Model zoo folder (default: $WATTSERVE_ZOO, else the built one)");
   sub->add_option("--threads", f->threads, "CPU threads for the engine (0: all hardware threads)")
@@ -403,6 +417,11 @@ Command add_run(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 20))
       ->group(tensor);
 
+  sub->add_option("--warmup", f->warmup,
+                  "Unmeasured runs of the same work first (JIT compilation, caches, lazy "
+                  "allocation stay out of the figures)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   sub->add_option("--interval", f->interval_ms, "Meter sampling interval in ms")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 60'000.0));

@@ -35,7 +35,7 @@ ZooEntry parse_entry(const nlohmann::json& j, const fs::path& dir) {
   e.parameters = j.value("parameters", std::int64_t{0});
   e.file_bytes = j.value("file_bytes", std::int64_t{0});
   if (const auto q = j.find("quality"); q != j.end() && q->is_object()) {
-    e.quality_metric = q->value("metric", "");
+    if (q->contains("metric") && q->at("metric").is_string()) e.quality_metric = q->at("metric");
     if (q->contains("value") && q->at("value").is_number()) e.quality_value = q->at("value");
   }
   if (const auto s = j.find("sample"); s != j.end() && s->is_object()) {
@@ -128,10 +128,13 @@ Resolved resolve(const std::string& model, const std::string& engine, const std:
     if (std::find(e.engines.begin(), e.engines.end(), chosen) == e.engines.end()) continue;
     formats.insert(e.format);
     // A GGUF family has one file per quantisation; an exact file name needs no --quant.
-    if (e.format.rfind("gguf-", 0) == 0 && e.name != model && e.format != "gguf-" + quant) {
-      continue;
-    }
+    const bool gguf = e.format.rfind("gguf-", 0) == 0;
+    if (gguf && e.name != model && !quant.empty() && e.format != "gguf-" + quant) continue;
     usable.push_back(e);
+  }
+  if (quant.empty()) {  // no --quant: f32 when there is one (exact), else the first listed
+    std::stable_partition(usable.begin(), usable.end(),
+                          [](const ZooEntry& e) { return e.format == "gguf-f32"; });
   }
   if (usable.empty()) {
     throw std::invalid_argument(

@@ -47,7 +47,8 @@ std::string engine_for_path(const std::string& path);
 // `model` is a path when it names an existing file or contains '/'; the engine is then `engine`
 // or the one its extension implies. Otherwise it is a zoo model name (or a unique file name from
 // the manifest): `engine` picks among its files (empty: llama, else onnx, else torch), and for
-// llama `quant` picks the GGUF (f32, q8_0, q4_0). Throws std::invalid_argument with the choices.
+// llama `quant` picks the GGUF (f32, q8_0, q4_0, f16; empty: f32 when the model has it, else its
+// first GGUF). Throws std::invalid_argument with the choices.
 Resolved resolve(const std::string& model, const std::string& engine, const std::string& quant,
                  const std::string& zoo_dir);
 

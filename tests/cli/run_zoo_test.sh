@@ -1,5 +1,5 @@
 # `wattserve run` on the demo model zoo (scripts/build_zoo.sh), on every engine this build has:
-# greedy text is the same on llama.cpp, ONNX Runtime and LibTorch and has exactly --max-tokens
+# greedy token ids and text are the same on llama.cpp, ONNX Runtime and LibTorch and has exactly --max-tokens
 # tokens with --ignore-eos; classifiers reproduce the accuracy eager PyTorch had on the pinned
 # sample; the JSON carries energy with its source and the per-token/per-item figures; bad
 # requests exit 2 with a message that says what is available. Fails when the zoo is missing.
@@ -19,8 +19,8 @@ expect_exit 2 "$WS" run --model pycode-tiny --engine llama --quant q5_1 --prompt
 first_text=""
 for e in llama onnx torch; do
   has $e || continue
-  expect_exit 0 "$WS" run --model pycode-tiny --engine $e --prompt "import os" --greedy \
-    --ignore-eos -n 12 --threads 2 --json
+  expect_exit 0 "$WS" run --model pycode-tiny --engine $e --prompt "import os" --temperature 0 \
+    --ignore-eos --max-tokens 12 --threads 2 --json
   cp "$TMP/out" "$TMP/$e.json"
   [[ $(json_get "$TMP/$e.json" "j['output_tokens']") == 12 ]] || fail "$e: not 12 tokens: $(cat "$TMP/$e.json")"
   json_get "$TMP/$e.json" "j['energy']['joules'] > 0 and j['energy']['source'] in ('counter','integrated','estimate')" | grep -q True \
@@ -28,9 +28,10 @@ for e in llama onnx torch; do
   json_get "$TMP/$e.json" "abs(j['joules_per_token'] - j['energy']['joules'] / 12) < 1e-9 * max(1, j['energy']['joules'])" | grep -q True \
     || fail "$e: joules_per_token is not energy / tokens"
   json_get "$TMP/$e.json" "0 < j['ttft_s'] <= j['total_s'] and j['tpot_s'] > 0" | grep -q True || fail "$e: timings"
-  text=$(json_get "$TMP/$e.json" "repr(j['text'])")
+  json_get "$TMP/$e.json" "len(j['token_ids']) == 12" | grep -q True || fail "$e: token_ids"
+  text=$(json_get "$TMP/$e.json" "repr((j['token_ids'], j['text']))")
   [[ -z $first_text ]] && first_text=$text
-  [[ $text == "$first_text" ]] || fail "$e greedy text $text differs from $first_text"
+  [[ $text == "$first_text" ]] || fail "$e greedy tokens/text $text differ from $first_text"
   # Text mode streams the prompt and the generation to stdout, the report to stderr.
   expect_exit 0 "$WS" run --model pycode-tiny --engine $e --prompt "import os" --greedy -n 4
   grep -q "^import os" "$TMP/out" || fail "$e: no text on stdout"

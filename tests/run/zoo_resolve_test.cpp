@@ -36,8 +36,10 @@ class ZooResolve : public ::testing::Test {
                          {"quality", {{"metric", "test_accuracy"}, {"value", 0.75}}}});
       std::ofstream(dir_ / file) << "x";
     };
-    add("pycode-tiny-gguf-f32", "pycode-tiny", "gguf-f32", "llama", "text/t-f32.gguf", "text");
     add("pycode-tiny-gguf-q8_0", "pycode-tiny", "gguf-q8_0", "llama", "text/t-q8.gguf", "text");
+    add("pycode-tiny-gguf-f32", "pycode-tiny", "gguf-f32", "llama", "text/t-f32.gguf", "text");
+    add("replica-gguf-q8_0", "replica", "gguf-q8_0", "llama", "text/r-q8.gguf", "text");
+    entries.back()["quality"] = {{"metric", nullptr}, {"value", nullptr}};  // as replicas have
     add("pycode-tiny-onnx", "pycode-tiny", "onnx", "onnx", "text/t.onnx", "text");
     add("cnn-tiny-torchscript", "cnn-tiny", "torchscript", "torch", "classifier/c.pt", "tensor");
     entries.back()["sample"] = {{"input", "classifier/s.npy"}, {"labels", "classifier/l.npy"}};
@@ -57,7 +59,9 @@ TEST_F(ZooResolve, NamePicksEngineAndQuantisation) {
   EXPECT_EQ(resolve("pycode-tiny", "llama", "q8_0", dir()).path,
             (dir_ / "text/t-q8.gguf").string());
   EXPECT_EQ(resolve("pycode-tiny", "onnx", "f32", dir()).path, (dir_ / "text/t.onnx").string());
-  // An exact file name needs no --quant.
+  // No --quant: f32 first, whatever the manifest order; an exact file name needs no --quant.
+  EXPECT_EQ(resolve("pycode-tiny", "llama", "", dir()).entry->format, "gguf-f32");
+  EXPECT_EQ(resolve("replica", "", "", dir()).entry->format, "gguf-q8_0");
   EXPECT_EQ(resolve("pycode-tiny-gguf-q8_0", "", "f32", dir()).entry->format, "gguf-q8_0");
   r = resolve("cnn-tiny", "", "f32", dir());
   EXPECT_EQ(r.engine, "torch");
@@ -76,7 +80,7 @@ TEST_F(ZooResolve, ErrorsListWhatExists) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message("gpt-9", "", "f32").find("cnn-tiny, pycode-tiny"), std::string::npos);
+  EXPECT_NE(message("gpt-9", "", "f32").find("cnn-tiny, pycode-tiny, replica"), std::string::npos);
   EXPECT_NE(message("pycode-tiny", "torch", "f32").find("llama, onnx"), std::string::npos);
   EXPECT_NE(message("pycode-tiny", "llama", "q4_0").find("gguf-f32, gguf-q8_0"), std::string::npos);
   fs::remove(dir_ / "text/t.onnx");
