@@ -22,4 +22,8 @@ echo; echo "== wattserve measure: 1 s idle baseline, then a 3 s busy loop on eve
 echo; echo "== wattserve estimate: the estimator's model for a CPU you may not have"
 "$WS" estimate --cpu-model "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz" --load 0.5
 
+echo; echo "== wattserve ocr: PP-OCRv4 text detection + recognition on images with known text"
+bash scripts/build_zoo.sh --check >/dev/null 2>&1 || bash scripts/build_zoo.sh >/dev/null
+bash scripts/build_zoo.sh --ocr-eval "$WS"
+
 echo; echo "Files: $OUT/summary.json $OUT/emissions.csv $OUT/timeline.csv"
