@@ -106,6 +106,14 @@ int run_ocr(const OcrFlags& f) {
   std::vector<ocr::LabeledImage> labelled;
   std::vector<cv::Mat> decoded;
   try {
+    if (!f.output.empty()) {
+      const fs::path dir = fs::absolute(f.output).parent_path();
+      std::error_code ec;
+      if (!fs::is_directory(dir, ec)) {
+        throw std::invalid_argument(
+            fmt::format("-o {}: no such folder {}", f.output, dir.string()));
+      }
+    }
     if (!f.eval.empty()) {
       labelled = ocr::read_labels(f.eval);
       for (const auto& l : labelled) {

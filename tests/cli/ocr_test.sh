@@ -23,6 +23,8 @@ echo '[{"file": "gone.png", "text": "x"}]' >"$TMP/labels.json"
 expect_exit 2 "$WS" ocr --eval "$TMP/labels.json"
 grep -q "$TMP/gone.png" "$TMP/err" || fail "missing labelled image not named: $(cat "$TMP/err")"
 expect_exit 2 "$WS" ocr --eval "$LABELS" "$ZOO/ocr/images/dejavu-sans-32-00.png"
+expect_exit 2 "$WS" ocr --eval "$LABELS" -o "$TMP/no/such/dir/acc.json"
+grep -q "$TMP/no/such/dir" "$TMP/err" || fail "bad -o folder not named: $(cat "$TMP/err")"
 
 if has onnx; then
   expect_exit 2 "$WS" ocr --models "$TMP" --threads 2 "$ZOO/ocr/images/dejavu-sans-32-00.png"
