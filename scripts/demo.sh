@@ -50,4 +50,8 @@ echo; echo "== wattserve measure: 1 s idle baseline, then a 3 s busy loop on eve
   --timeline "$OUT/timeline.csv" -- \
   sh -c 'for i in $(seq "$(nproc)"); do timeout 3 sh -c "while :; do :; done" & done; wait'
 
+echo; echo "== wattserve ocr: PP-OCRv4 text detection + recognition on images with known text"
+bash scripts/build_zoo.sh --check >/dev/null 2>&1 || bash scripts/build_zoo.sh >/dev/null
+bash scripts/build_zoo.sh --ocr-eval "$WS"
+
 echo; echo "Files: $OUT/run-pycode-tiny-{llama,onnx,torch}.json $OUT/summary.json $OUT/emissions.csv $OUT/timeline.csv"

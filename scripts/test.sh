@@ -21,6 +21,7 @@ run_ctest() {  # DIR [ctest args]
 }
 
 bash scripts/build.sh
+bash scripts/build_zoo.sh --ocr-eval build/src/cli/wattserve   # the OCR accuracy in the manifest
 run_ctest build
 if ((QUICK)); then exit 0; fi
 

@@ -271,6 +271,12 @@ int run_run(const RunFlags& f) {
   std::unique_ptr<energy::Meter> meter;
   try {
     where = zoo::resolve(f.model, f.engine, f.quant, zoo_dir);
+    if (where.entry && where.entry->kind == "ocr") {
+      throw std::invalid_argument(
+          fmt::format("{} is a two-stage OCR pipeline (detection, then recognition): run it with "
+                      "`wattserve ocr IMAGE...`",
+                      where.entry->model));
+    }
     carbon = energy::resolve_carbon(f.carbon.settings());
   } catch (const std::exception& e) {
     eprint("wattserve run: {}\n", e.what());

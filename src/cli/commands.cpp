@@ -3,8 +3,8 @@
 namespace wattserve::cli {
 
 std::vector<Command> all_commands(CLI::App& app) {
-  return {add_measure(app), add_sensors(app), add_estimate(app),
-          add_engines(app), add_run(app),     add_version(app)};
+  return {add_measure(app), add_sensors(app), add_estimate(app), add_engines(app),
+          add_run(app),     add_ocr(app),     add_version(app)};
 }
 
 }  // namespace wattserve::cli

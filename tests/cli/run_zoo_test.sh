@@ -15,6 +15,8 @@ grep -q "pycode-small" "$TMP/err" || fail "unknown model does not list the zoo: 
 expect_exit 2 "$WS" run --model "$TMP/nothing.bin" --prompt x
 grep -q "cannot tell the engine" "$TMP/err" || fail "$(cat "$TMP/err")"
 expect_exit 2 "$WS" run --model pycode-tiny --engine llama --quant q5_1 --prompt x
+expect_exit 2 "$WS" run --model ppocr-v4
+grep -q "wattserve ocr" "$TMP/err" || fail "the OCR pipeline does not point to wattserve ocr: $(cat "$TMP/err")"
 
 first_text=""
 for e in llama onnx torch; do

@@ -1,6 +1,7 @@
 # The demo model zoo (scripts/build_zoo.sh) is complete and its manifest is true: three pycode
 # sizes in every format, three Fashion-MNIST classifiers with their recorded test accuracy, two
-# shape replicas with the parameter counts of the real models, every listed file present with
+# shape replicas with the parameter counts of the real models, the PP-OCRv4 pipeline with its
+# measured accuracy (when measured), every listed file present with
 # the listed size and sha256; with llama.cpp built, each replica tokenizes llama.cpp's own test
 # vector for its vocabulary as llama.cpp's reference says and generates. Fails when the zoo is
 # missing.
@@ -42,6 +43,14 @@ assert params["fmnist-cnn-tiny"] < params["fmnist-cnn-small"] < params["fmnist-c
 # GPT-2 small: 124,439,808 parameters (tied embeddings); Qwen2-0.5B: 494,032,768.
 assert params["gpt2-124m-replica"] == 124439808, params["gpt2-124m-replica"]
 assert params["qwen2-0.5b-replica"] == 494032768, params["qwen2-0.5b-replica"]
+ocr = by_model["ppocr-v4"]
+assert {e["name"] for e in ocr} == {"ppocr-v4-det-onnx", "ppocr-v4-rec-onnx"}, ocr
+for e in ocr:
+    assert e["kind"] == "ocr" and e["engines"] == ["onnx"] and e["parameters"] > 10**6
+    assert e["quality"]["metric"] == "exact_line_accuracy", e["quality"]
+    acc = os.path.join(zoo, "ocr", "accuracy.json")
+    if os.path.exists(acc):  # measured after the build (scripts/build_zoo.sh --ocr-eval)
+        assert e["quality"]["value"] == json.load(open(acc))["exact_line_accuracy"]
 print(f"manifest ok: {len(entries)} files, {len(by_model)} models")
 PY
 
