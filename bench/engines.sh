@@ -4,14 +4,17 @@
 #
 #   bash bench/engines.sh [--threads N] [--tokens N] [--repeats N] [--llama-bench PATH]
 #
-# Each cell: `wattserve run --temperature 0 --ignore-eos --max-tokens N` (fixed prompt), run
-# --repeats times; the table shows medians of decode tokens/s ((N-1)/(total - TTFT)) and of
-# J/token (meter energy of the run / N, with its source). Wrapper cost, one run each:
-#   llama: our decode tokens/s / llama-bench's tg (-p 0 -n N, same GGUF and threads), where
-#          llama-bench is $LLAMA_BENCH, --llama-bench, or built once into
-#          $WATTSERVE_DEPS/llama.cpp/bench-build (a few minutes);
+# Each cell: `wattserve run --temperature 0 --ignore-eos --max-tokens N --warmup 1` (fixed
+# prompt), run --repeats times; the table shows medians of decode tokens/s ((N-1)/(total -
+# TTFT)) and of J/token (meter energy of the run / N, with its source). Wrapper cost: ours and
+# the baseline alternate max(--repeats, 5) times (A B A B ..., so that drifting machine load hits
+# both);
+# the ratio is of the medians:
+#   llama: our decode tokens/s / llama-bench's tg (-p 0 -n N -r 1, same GGUF and threads; it
+#          warms up itself), where llama-bench is $LLAMA_BENCH, --llama-bench, or built once
+#          into $WATTSERVE_DEPS/llama.cpp/bench-build (a few minutes);
 #   onnx:  our decode tokens/s / bench/baselines/ort_bare_decode's (a bare ONNX Runtime session
-#          greedy-decoding the same prompt ids, same threads).
+#          greedy-decoding the same prompt ids, same threads, after one warm-up pass).
 # Raw results: out/bench/engines.jsonl. Needs the build (scripts/build.sh) and the zoo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +58,7 @@ cell() {  # MODEL ENGINE QUANT: REPEATS runs -> one JSON line each in $RAW.tmp
   [[ -n $3 ]] && q=(--quant "$3")
   for ((i = 0; i < REPEATS; i++)); do
     "$WS" run --model "$1" --engine "$2" "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
-      --max-tokens "$TOKENS" --threads "$THREADS" --json | "$PY" -c \
+      --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --json | "$PY" -c \
       'import json,sys; j=json.load(sys.stdin); j["quant"]=sys.argv[1]; print(json.dumps(j))' "${3:--}" >>"$RAW.tmp"
   done
 }
@@ -83,29 +86,42 @@ for (m, e, f), js in rows.items():
           f"{med('joules_per_token'):.4f} | {js[0]['energy']['source']} |")
 PY
 
-echo; echo "## Wrapper cost (one run each, threads $THREADS, $TOKENS tokens)"
+PAIRS=$((REPEATS > 5 ? REPEATS : 5))  # run-to-run noise on a shared VM is ~10%: at least 5 pairs
+echo; echo "## Wrapper cost (threads $THREADS, $TOKENS tokens, medians of $PAIRS alternating runs)"
 echo "| comparison | model | ours tokens/s | baseline tokens/s | ratio |"
 echo "|---|---|---:|---:|---:|"
+ours_run() {  # MODEL ENGINE [QUANT] -> JSON
+  local q=(); [[ -n ${3:-} ]] && q=(--quant "$3")
+  "$WS" run --model "$1" --engine "$2" "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
+    --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --json
+}
+get() { "$PY" -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+ratio_row() {  # LABEL MODEL OURS... -- BASE...
+  "$PY" -c "
+import statistics, sys
+a = sys.argv[3:]; k = a.index('--'); o = [float(x) for x in a[:k]]; b = [float(x) for x in a[k + 1:]]
+mo, mb = statistics.median(o), statistics.median(b)
+print(f'| {sys.argv[1]} | {sys.argv[2]} | {mo:.1f} | {mb:.1f} | {mo / mb:.3f} |')" "$@"
+}
 for m in pycode-small:f32 pycode-base:q8_0 gpt2-124m-replica: qwen2-0.5b-replica:; do
-  name=${m%%:*} quant=${m#*:}
-  q=(); [[ -n $quant ]] && q=(--quant "$quant")
-  ours=$("$WS" run --model "$name" --engine llama "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
-    --max-tokens "$TOKENS" --threads "$THREADS" --json)
-  file=$(echo "$ours" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["file"])')
-  ours_tps=$(echo "$ours" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["decode_tokens_per_s"])')
-  lb_tps=$("$LB" -m "$file" -t "$THREADS" -p 0 -n "$TOKENS" -r 1 -o json 2>/dev/null | "$PY" -c \
-    'import json,sys; print([r for r in json.load(sys.stdin) if r["n_gen"] > 0][0]["avg_ts"])')
-  "$PY" -c "import sys; o,b=float(sys.argv[1]),float(sys.argv[2]); print(f'| wattserve llama / llama-bench tg$TOKENS | $name ${quant:-} | {o:.1f} | {b:.1f} | {o/b:.3f} |')" "$ours_tps" "$lb_tps"
+  name=${m%%:*} quant=${m#*:} ours=() base=()
+  for ((i = 0; i < PAIRS; i++)); do
+    j=$(ours_run "$name" llama "$quant")
+    file=$(echo "$j" | get '["file"]')
+    ours+=("$(echo "$j" | get '["decode_tokens_per_s"]')")
+    base+=("$("$LB" -m "$file" -t "$THREADS" -p 0 -n "$TOKENS" -r 1 -o json 2>/dev/null | get '[-1]["avg_ts"]')")
+  done
+  ratio_row "wattserve llama / llama-bench tg$TOKENS" "$name ${quant:-}" "${ours[@]}" -- "${base[@]}"
 done
 for s in tiny small base; do
-  ours=$("$WS" run --model "pycode-$s" --engine onnx --prompt "$PROMPT" --temperature 0 --ignore-eos \
-    --max-tokens "$TOKENS" --threads "$THREADS" --json)
-  ids=$(echo "$ours" | "$PY" -c 'import json,sys; print(",".join(map(str, json.load(sys.stdin)["prompt_token_ids"])))')
-  bare=$("$BARE" "$ZOO/text/pycode-$s.onnx" "$THREADS" "$TOKENS" "$ids")
-  "$PY" -c "
-import json, sys
-o, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-same = 'same tokens' if o['token_ids'] == b['token_ids'] else 'DIFFERENT tokens'
-r = o['decode_tokens_per_s'] / b['decode_tokens_per_s']
-print(f\"| wattserve onnx / bare ORT session | pycode-$s ({same}) | {o['decode_tokens_per_s']:.1f} | {b['decode_tokens_per_s']:.1f} | {r:.3f} |\")" "$ours" "$bare"
+  ours=() base=() same=yes
+  for ((i = 0; i < PAIRS; i++)); do
+    j=$(ours_run "pycode-$s" onnx)
+    ids=$(echo "$j" | get '["prompt_token_ids"]' | tr -d '[] ')
+    b=$("$BARE" "$ZOO/text/pycode-$s.onnx" "$THREADS" "$TOKENS" "$ids")
+    [[ "$(echo "$j" | get '["token_ids"]')" == "$(echo "$b" | get '["token_ids"]')" ]] || same=no
+    ours+=("$(echo "$j" | get '["decode_tokens_per_s"]')")
+    base+=("$(echo "$b" | get '["decode_tokens_per_s"]')")
+  done
+  ratio_row "wattserve onnx / bare ORT session" "pycode-$s (same tokens: $same)" "${ours[@]}" -- "${base[@]}"
 done

@@ -26,6 +26,8 @@ APT_PACKAGES=(
   # libraries used by the code (see README "Dependencies")
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libcpp-httplib-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # promtool checks the server's /metrics exposition in the tests
+  prometheus
   # the OCR pipeline's images and geometry (src/ocr)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # engines: LibTorch (+ a fast BLAS) and the Python side used to build demo models

@@ -30,6 +30,7 @@ namespace {
 struct RunFlags {
   std::string model, engine, provider = "cpu", quant, zoo, tokenizer;
   int threads = 0;
+  int context = 0;
   // text
   std::string prompt, prompt_file;
   engine::SamplingParams sampling;
@@ -296,6 +297,7 @@ int run_run(const RunFlags& f) {
   lo.provider = f.provider;
   lo.threads = f.threads;
   lo.tokenizer = f.tokenizer;
+  lo.context_length = f.context;
   std::unique_ptr<engine::Model> model;
   try {
     model = engine::load_engine(where.engine).load(where.path, lo);
@@ -373,6 +375,11 @@ Command add_run(CLI::App& app) {
   sub->add_option("--threads", f->threads, "CPU threads for the engine (0: all hardware threads)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
+  sub->add_option("--context", f->context,
+                  "Text models: tokens of context (prompt + output) to allocate; 0: the model's "
+                  "trained context, at most 4096")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
   sub->add_option("--tokenizer", f->tokenizer,
                   "SentencePiece model for onnx/torch text models (default: the one the model "
                   "file names)");

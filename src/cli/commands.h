@@ -24,6 +24,7 @@ Command add_sensors(CLI::App& app);
 Command add_estimate(CLI::App& app);
 Command add_engines(CLI::App& app);
 Command add_run(CLI::App& app);
+Command add_serve(CLI::App& app);
 Command add_ocr(CLI::App& app);
 
 std::vector<Command> all_commands(CLI::App& app);

@@ -1,0 +1,298 @@
+#include "serve/openai_api.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+namespace wattserve::serve {
+
+namespace {
+
+using nlohmann::json;
+
+ApiError bad(const std::string& param, const std::string& message) {
+  return ApiError(400, "invalid_request_error", param, message);
+}
+
+const json* field(const json& body, const char* name) {
+  const auto it = body.find(name);
+  return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+double number(const json& body, const char* name, double def, double lo, double hi) {
+  const json* v = field(body, name);
+  if (!v) return def;
+  if (!v->is_number()) throw bad(name, fmt::format("'{}' must be a number", name));
+  const double x = v->get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi) {
+    throw bad(name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, v->dump()));
+  }
+  return x;
+}
+
+std::int64_t integer(const json& body, const char* name, std::int64_t def, std::int64_t lo,
+                     std::int64_t hi) {
+  const json* v = field(body, name);
+  if (!v) return def;
+  if (!v->is_number_integer()) throw bad(name, fmt::format("'{}' must be an integer", name));
+  // Unsigned values above int64's range do not fit and are out of range anyway.
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
+    throw bad(name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, v->dump()));
+  }
+  const auto x = v->get<std::int64_t>();
+  if (x < lo || x > hi) {
+    throw bad(name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, x));
+  }
+  return x;
+}
+
+bool boolean(const json& body, const char* name, bool def) {
+  const json* v = field(body, name);
+  if (!v) return def;
+  if (!v->is_boolean()) throw bad(name, fmt::format("'{}' must be true or false", name));
+  return v->get<bool>();
+}
+
+std::string text_content(const json& content, const std::string& param) {
+  if (content.is_string()) return content.get<std::string>();
+  if (content.is_array()) {  // [{"type": "text", "text": "..."}]
+    std::string out;
+    for (const auto& part : content) {
+      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+          !part["text"].is_string()) {
+        throw bad(param,
+                  "only text content parts ({\"type\": \"text\", \"text\": ...}) are supported");
+      }
+      out += part["text"].get<std::string>();
+    }
+    return out;
+  }
+  throw bad(param, "'content' must be a string or an array of text parts");
+}
+
+std::vector<std::string> stops(const json& body) {
+  const json* v = field(body, "stop");
+  if (!v) return {};
+  std::vector<std::string> out;
+  if (v->is_string()) {
+    out.push_back(v->get<std::string>());
+  } else if (v->is_array() && v->size() <= 4) {
+    for (const auto& s : *v) {
+      if (!s.is_string()) throw bad("stop", "'stop' must be a string or up to 4 strings");
+      out.push_back(s.get<std::string>());
+    }
+  } else {
+    throw bad("stop", "'stop' must be a string or up to 4 strings");
+  }
+  for (const auto& s : out) {
+    if (s.empty()) throw bad("stop", "stop strings must not be empty");
+  }
+  return out;
+}
+
+}  // namespace
+
+json error_body(const ApiError& e) {
+  return {{"error",
+           {{"message", e.what()},
+            {"type", e.type},
+            {"param", e.param.empty() ? json(nullptr) : json(e.param)},
+            {"code", nullptr}}}};
+}
+
+CompletionRequest parse_completion_request(std::string_view body, bool chat,
+                                           const RequestLimits& limits) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw bad("", "the request body is not valid JSON");
+  if (!j.is_object()) throw bad("", "the request body must be a JSON object");
+  CompletionRequest r;
+  r.chat = chat;
+  const json* model = field(j, "model");
+  if (!model || !model->is_string() || model->get<std::string>().empty()) {
+    throw bad("model", "'model' is required: the name of a served model (GET /v1/models)");
+  }
+  r.model = model->get<std::string>();
+  if (chat) {
+    const json* msgs = field(j, "messages");
+    if (!msgs || !msgs->is_array() || msgs->empty()) {
+      throw bad("messages", "'messages' must be a non-empty array of {role, content}");
+    }
+    std::size_t bytes = 0;
+    for (const auto& m : *msgs) {
+      if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
+          !m.contains("content")) {
+        throw bad("messages", "every message needs a 'role' and a 'content'");
+      }
+      ChatMessage cm{m["role"].get<std::string>(), text_content(m["content"], "messages")};
+      if (cm.role != "system" && cm.role != "user" && cm.role != "assistant" &&
+          cm.role != "developer") {
+        throw bad("messages",
+                  fmt::format("unknown role '{}' (system, developer, user, assistant)", cm.role));
+      }
+      bytes += cm.content.size();
+      r.messages.push_back(std::move(cm));
+    }
+    if (bytes > limits.max_prompt_bytes) {
+      throw ApiError(413, "invalid_request_error", "messages",
+                     fmt::format("the messages are {} bytes; the limit is {}", bytes,
+                                 limits.max_prompt_bytes));
+    }
+  } else {
+    const json* p = field(j, "prompt");
+    if (p && p->is_array() && p->size() == 1 && (*p)[0].is_string()) p = &(*p)[0];
+    if (!p || !p->is_string()) {
+      throw bad("prompt", "'prompt' must be a string (one prompt per request)");
+    }
+    r.prompt = p->get<std::string>();
+    if (r.prompt.empty()) throw bad("prompt", "'prompt' must not be empty");
+    if (r.prompt.size() > limits.max_prompt_bytes) {
+      throw ApiError(413, "invalid_request_error", "prompt",
+                     fmt::format("the prompt is {} bytes; the limit is {}", r.prompt.size(),
+                                 limits.max_prompt_bytes));
+    }
+  }
+  auto& s = r.sampling;
+  const char* max_name =
+      chat && field(j, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+  s.max_tokens = static_cast<int>(integer(j, max_name, chat ? 256 : 16, 1, limits.max_tokens));
+  s.temperature = static_cast<float>(number(j, "temperature", 1.0, 0.0, 2.0));
+  s.top_p = static_cast<float>(number(j, "top_p", 1.0, 0.0, 1.0));
+  if (s.top_p <= 0) throw bad("top_p", "'top_p' must be greater than 0");
+  s.top_k = static_cast<int>(integer(j, "top_k", 0, 0, 1 << 20));
+  if (field(j, "seed")) s.seed = static_cast<std::uint32_t>(integer(j, "seed", 0, 0, 0xFFFFFFFEll));
+  s.stop = stops(j);
+  s.ignore_eos = boolean(j, "ignore_eos", false);
+  r.stream = boolean(j, "stream", false);
+  if (const json* so = field(j, "stream_options")) {
+    if (!so->is_object()) throw bad("stream_options", "'stream_options' must be an object");
+    r.include_usage = boolean(*so, "include_usage", false);
+  }
+  if (integer(j, "n", 1, 1, 1) != 1) throw bad("n", "only n = 1 is supported");
+  if (boolean(j, "echo", false)) throw bad("echo", "'echo' is not supported");
+  if (const json* lp = field(j, "logprobs"); lp && !(lp->is_boolean() && !lp->get<bool>())) {
+    throw bad("logprobs", "'logprobs' is not supported");
+  }
+  for (const char* p : {"presence_penalty", "frequency_penalty"}) {
+    if (number(j, p, 0, -2, 2) != 0) throw bad(p, fmt::format("'{}' is not supported", p));
+  }
+  return r;
+}
+
+json energy_json(const RequestEnergy& e, int completion_tokens) {
+  return {{"joules", e.joules},
+          {"dynamic_joules", e.dynamic_joules < 0 ? json(nullptr) : json(e.dynamic_joules)},
+          {"joules_per_output_token",
+           completion_tokens > 0 ? json(e.joules / completion_tokens) : json(nullptr)},
+          {"average_watts", e.duration_s > 0 ? json(e.joules / e.duration_s) : json(nullptr)},
+          {"gco2e", e.grams_co2e},
+          {"duration_s", e.duration_s},
+          {"window_joules", e.window_joules},
+          {"source", e.source}};
+}
+
+json usage_json(const CompletionResult& r) {
+  return {{"prompt_tokens", r.prompt_tokens},
+          {"completion_tokens", r.completion_tokens},
+          {"total_tokens", r.prompt_tokens + r.completion_tokens},
+          {"energy", energy_json(r.energy, r.completion_tokens)}};
+}
+
+json completion_response(const CompletionResult& r, bool chat) {
+  json choice = {{"index", 0}, {"finish_reason", r.finish_reason}, {"logprobs", nullptr}};
+  if (chat) {
+    choice["message"] = {{"role", "assistant"}, {"content", r.text}};
+  } else {
+    choice["text"] = r.text;
+  }
+  return {{"id", r.id},
+          {"object", chat ? "chat.completion" : "text_completion"},
+          {"created", r.created},
+          {"model", r.model},
+          {"choices", json::array({choice})},
+          {"usage", usage_json(r)}};
+}
+
+namespace {
+
+// Invalid UTF-8 (a model may emit a lone byte token) becomes U+FFFD instead of an exception.
+std::string sse(const json& j) {
+  return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
+json chunk_head(const CompletionResult& r, bool chat) {
+  return {{"id", r.id},
+          {"object", chat ? "chat.completion.chunk" : "text_completion"},
+          {"created", r.created},
+          {"model", r.model}};
+}
+
+}  // namespace
+
+std::string stream_chunk(const CompletionResult& head, bool chat, std::string_view piece,
+                         bool first) {
+  json c = chunk_head(head, chat);
+  json choice = {{"index", 0}, {"finish_reason", nullptr}, {"logprobs", nullptr}};
+  const std::string text(piece);
+  if (chat) {
+    choice["delta"] =
+        first ? json{{"role", "assistant"}, {"content", text}} : json{{"content", text}};
+  } else {
+    choice["text"] = text;
+  }
+  c["choices"] = json::array({choice});
+  return sse(c);
+}
+
+std::string stream_end(const CompletionResult& r, bool chat, bool include_usage) {
+  json c = chunk_head(r, chat);
+  json choice = {{"index", 0}, {"finish_reason", r.finish_reason}, {"logprobs", nullptr}};
+  if (chat) {
+    choice["delta"] = json::object();
+  } else {
+    choice["text"] = "";
+  }
+  c["choices"] = json::array({choice});
+  std::string out;
+  if (include_usage) {
+    out = sse(c);
+    json u = chunk_head(r, chat);
+    u["choices"] = json::array();
+    u["usage"] = usage_json(r);
+    out += sse(u);
+  } else {
+    c["usage"] = usage_json(r);  // extension: the final chunk always carries the energy
+    out = sse(c);
+  }
+  return out + "data: [DONE]\n\n";
+}
+
+std::size_t complete_utf8_prefix(std::string_view s) {
+  std::size_t i = s.size(), continuation = 0;
+  while (i > 0 && continuation < 4 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) {
+    --i;
+    ++continuation;
+  }
+  if (i == 0) return s.size();
+  const auto lead = static_cast<unsigned char>(s[i - 1]);
+  const std::size_t need = (lead >> 5) == 0x6    ? 2
+                           : (lead >> 4) == 0xE  ? 3
+                           : (lead >> 3) == 0x1E ? 4
+                                                 : 1;
+  return continuation + 1 >= need ? s.size() : i - 1;
+}
+
+std::string finish_reason(engine::StopReason reason) {
+  switch (reason) {
+    case engine::StopReason::kEndOfGeneration:
+    case engine::StopReason::kStopString:
+    case engine::StopReason::kCallback:
+      return "stop";
+    case engine::StopReason::kMaxTokens:
+    case engine::StopReason::kContextFull:
+      return "length";
+  }
+  return "stop";
+}
+
+}  // namespace wattserve::serve

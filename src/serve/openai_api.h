@@ -1,0 +1,103 @@
+// The OpenAI-compatible request and response bodies of `wattserve serve`: parsing and
+// validating /v1/completions and /v1/chat/completions requests (pure functions, fuzzed), and
+// building responses, streaming chunks and error bodies, with `usage.energy` (docs/serve.md).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace wattserve::serve {
+
+// A request the server rejects: HTTP status (400, 404, 413, ...), OpenAI error type and the
+// offending parameter (may be empty).
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int http_status, std::string error_type, std::string parameter,
+           const std::string& message)
+      : std::runtime_error(message),
+        status(http_status),
+        type(std::move(error_type)),
+        param(std::move(parameter)) {}
+  int status;
+  std::string type;   // "invalid_request_error", "not_found_error", "server_error", ...
+  std::string param;  // e.g. "max_tokens"
+};
+
+// {"error": {"message", "type", "param", "code"}}, as OpenAI returns it.
+nlohmann::json error_body(const ApiError& e);
+
+struct ChatMessage {
+  std::string role;  // system, user, assistant
+  std::string content;
+};
+
+struct CompletionRequest {
+  bool chat = false;
+  std::string model;
+  std::string prompt;                 // completions; chat: rendered from messages by the server
+  std::vector<ChatMessage> messages;  // chat
+  engine::SamplingParams sampling;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
+struct RequestLimits {
+  std::size_t max_prompt_bytes = 1 << 20;
+  int max_tokens = 4096;  // upper bound for max_tokens / max_completion_tokens
+};
+
+// Parses and validates a /v1/completions (chat = false) or /v1/chat/completions body. Throws
+// ApiError(400) naming the parameter for malformed JSON, wrong types, out-of-range values and
+// unsupported options (n > 1, logprobs, ...). Defaults: max_tokens 16 (completions) or 256
+// (chat), temperature 1, top_p 1, top_k 0 (off); ignore_eos and top_k are extensions.
+CompletionRequest parse_completion_request(std::string_view body, bool chat,
+                                           const RequestLimits& limits = {});
+
+// What the server measured for one request.
+struct RequestEnergy {
+  double joules = 0;           // attributed to the request (docs/measurement.md)
+  double dynamic_joules = -1;  // above idle; < 0: no idle baseline
+  double window_joules = 0;    // everything the machine used while the request ran
+  double duration_s = 0;
+  double grams_co2e = 0;
+  std::string source;  // counter, integrated, estimate
+};
+nlohmann::json energy_json(const RequestEnergy& e, int completion_tokens);
+
+struct CompletionResult {
+  std::string id;  // "cmpl-..." / "chatcmpl-..."
+  std::int64_t created = 0;
+  std::string model;
+  std::string text;
+  std::string finish_reason;  // "stop" or "length"
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+  RequestEnergy energy;
+};
+
+nlohmann::json usage_json(const CompletionResult& r);
+// The whole non-streaming response body.
+nlohmann::json completion_response(const CompletionResult& r, bool chat);
+// One SSE event "data: {...}\n\n" with a text piece (chat: the first carries the role).
+std::string stream_chunk(const CompletionResult& head, bool chat, std::string_view piece,
+                         bool first);
+// The last events: the chunk with finish_reason (carrying usage when !include_usage), then, with
+// include_usage, a chunk with empty choices and the usage, then "data: [DONE]".
+std::string stream_end(const CompletionResult& r, bool chat, bool include_usage);
+
+// Length of the longest prefix of `s` that does not end inside a UTF-8 character: streamed
+// pieces are held back until their character is complete (bytes that are not UTF-8 at all pass
+// through; the JSON writer replaces them with U+FFFD).
+std::size_t complete_utf8_prefix(std::string_view s);
+
+// "stop" for end-of-generation and stop strings, "length" for max tokens and a full context.
+std::string finish_reason(engine::StopReason reason);
+
+}  // namespace wattserve::serve

@@ -1,0 +1,144 @@
+#include "serve/serve_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "serve/text_worker.h"
+
+namespace wattserve::serve {
+
+namespace {
+
+using Buckets = prometheus::Histogram::BucketBoundaries;
+
+const Buckets kLatency = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                          0.5,   1,      2.5,   5,    10,    30,   60};
+const Buckets kBatch = {1, 2, 4, 8, 16, 32, 64};
+
+}  // namespace
+
+struct ServeMetrics::Impl {
+  prometheus::Family<prometheus::Counter>* requests;
+  prometheus::Family<prometheus::Histogram>* queue_s;
+  prometheus::Family<prometheus::Histogram>* ttft_s;
+  prometheus::Family<prometheus::Histogram>* tpot_s;
+  prometheus::Family<prometheus::Histogram>* e2e_s;
+  prometheus::Family<prometheus::Gauge>* queue_length;
+  prometheus::Family<prometheus::Histogram>* batch;
+  prometheus::Family<prometheus::Counter>* prompt_tokens;
+  prometheus::Family<prometheus::Counter>* completion_tokens;
+  prometheus::Family<prometheus::Counter>* energy;
+  prometheus::Family<prometheus::Counter>* slo_requests;
+  prometheus::Family<prometheus::Gauge>* slo_ratio;
+  std::mutex mu;  // guards slos and the met/all tallies
+  std::map<std::string, Slo> slos;
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>> tally;  // met, all
+
+  void slo(const std::string& model, const char* name, double limit, double value) {
+    if (limit <= 0) return;
+    const bool met = value <= limit;
+    slo_requests->Add({{"model", model}, {"slo", name}, {"met", met ? "true" : "false"}})
+        .Increment();
+    auto& t = tally[{model, name}];
+    t.first += met;
+    t.second += 1;
+    slo_ratio->Add({{"model", model}, {"slo", name}}).Set(t.first / t.second);
+  }
+};
+
+ServeMetrics::ServeMetrics(std::shared_ptr<prometheus::Registry> registry)
+    : impl_(std::make_unique<Impl>()) {
+  auto& r = *registry;
+  using prometheus::BuildCounter;
+  using prometheus::BuildGauge;
+  using prometheus::BuildHistogram;
+  impl_->requests = &BuildCounter()
+                         .Name("wattserve_requests_total")
+                         .Help("HTTP requests by served model and status code")
+                         .Register(r);
+  impl_->queue_s = &BuildHistogram()
+                        .Name("wattserve_request_queue_seconds")
+                        .Help("Time from arrival to the start of generation")
+                        .Register(r);
+  impl_->ttft_s = &BuildHistogram()
+                       .Name("wattserve_request_ttft_seconds")
+                       .Help("Time from the start of generation to the first token")
+                       .Register(r);
+  impl_->tpot_s = &BuildHistogram()
+                       .Name("wattserve_request_time_per_output_token_seconds")
+                       .Help("(end - first token) / (output tokens - 1) per request")
+                       .Register(r);
+  impl_->e2e_s = &BuildHistogram()
+                      .Name("wattserve_request_e2e_seconds")
+                      .Help("Time from arrival to the last token")
+                      .Register(r);
+  impl_->queue_length = &BuildGauge()
+                             .Name("wattserve_queue_length")
+                             .Help("Requests waiting for a served model")
+                             .Register(r);
+  impl_->batch = &BuildHistogram()
+                      .Name("wattserve_batch_size")
+                      .Help("Sequences or items per engine step")
+                      .Register(r);
+  impl_->prompt_tokens = &BuildCounter()
+                              .Name("wattserve_prompt_tokens_total")
+                              .Help("Prompt tokens processed")
+                              .Register(r);
+  impl_->completion_tokens = &BuildCounter()
+                                  .Name("wattserve_completion_tokens_total")
+                                  .Help("Tokens generated")
+                                  .Register(r);
+  impl_->energy = &BuildCounter()
+                       .Name("wattserve_request_energy_joules_total")
+                       .Help("Energy the meter attributed to requests of a served model (J)")
+                       .Register(r);
+  impl_->slo_requests = &BuildCounter()
+                             .Name("wattserve_slo_requests_total")
+                             .Help("Requests checked against a latency SLO, by whether they met it")
+                             .Register(r);
+  impl_->slo_ratio = &BuildGauge()
+                          .Name("wattserve_slo_attainment_ratio")
+                          .Help("Share of requests that met the SLO so far")
+                          .Register(r);
+}
+
+ServeMetrics::~ServeMetrics() = default;
+
+void ServeMetrics::set_slo(const std::string& model, const Slo& slo) {
+  std::lock_guard lk(impl_->mu);
+  impl_->slos[model] = slo;
+}
+
+void ServeMetrics::count_request(const std::string& model, int status) {
+  impl_->requests->Add({{"model", model}, {"status", std::to_string(status)}}).Increment();
+}
+
+void ServeMetrics::set_queue_length(const std::string& model, std::size_t length) {
+  impl_->queue_length->Add({{"model", model}}).Set(static_cast<double>(length));
+}
+
+void ServeMetrics::on_text_request(const std::string& model, const TextJobResult& r) {
+  if (r.error) return;
+  auto& i = *impl_;
+  const int n = static_cast<int>(r.gen.tokens.size());
+  const double e2e = r.queue_s + r.total_s;
+  const double tpot = n >= 2 ? (r.total_s - r.ttft_s) / (n - 1) : 0;
+  i.queue_s->Add({{"model", model}}, kLatency).Observe(r.queue_s);
+  i.ttft_s->Add({{"model", model}}, kLatency).Observe(r.ttft_s);
+  if (n >= 2) i.tpot_s->Add({{"model", model}}, kLatency).Observe(tpot);
+  i.e2e_s->Add({{"model", model}}, kLatency).Observe(e2e);
+  i.batch->Add({{"model", model}}, kBatch).Observe(1);
+  i.prompt_tokens->Add({{"model", model}}).Increment(r.prompt_tokens);
+  i.completion_tokens->Add({{"model", model}}).Increment(n);
+  i.energy->Add({{"model", model}}).Increment(r.energy.joules);
+  std::lock_guard lk(i.mu);
+  const auto it = i.slos.find(model);
+  if (it == i.slos.end()) return;
+  i.slo(model, "ttft", it->second.ttft_s, r.queue_s + r.ttft_s);
+  if (n >= 2) i.slo(model, "tpot", it->second.tpot_s, tpot);
+  i.slo(model, "e2e", it->second.e2e_s, e2e);
+}
+
+}  // namespace wattserve::serve

@@ -1,0 +1,45 @@
+// The server's Prometheus metrics, in the same registry as the meter's energy and power
+// (energy/prometheus_text.h), exposed at GET /metrics:
+//   wattserve_requests_total{model,status}                 counter
+//   wattserve_request_{queue,ttft,time_per_output_token,e2e}_seconds{model}   histograms
+//   wattserve_queue_length{model}                          gauge
+//   wattserve_batch_size{model}                            histogram (sequences per step)
+//   wattserve_{prompt,completion}_tokens_total{model}      counters
+//   wattserve_request_energy_joules_total{model}           counter, energy attributed to requests
+//   wattserve_slo_requests_total{model,slo,met}            counter, slo = ttft|tpot|e2e
+//   wattserve_slo_attainment_ratio{model,slo}              gauge, met / all so far
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace prometheus {
+class Registry;
+}
+
+namespace wattserve::serve {
+
+struct TextJobResult;
+
+struct Slo {
+  double ttft_s = 0, tpot_s = 0, e2e_s = 0;  // 0: none
+};
+
+class ServeMetrics {
+ public:
+  explicit ServeMetrics(std::shared_ptr<prometheus::Registry> registry);
+  ~ServeMetrics();
+  void set_slo(const std::string& model, const Slo& slo);
+  void count_request(const std::string& model, int status);
+  void set_queue_length(const std::string& model, std::size_t length);
+  // Latencies, tokens, energy and SLOs of a finished generation (no-op for failed jobs).
+  void on_text_request(const std::string& model, const TextJobResult& r);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wattserve::serve

@@ -1,0 +1,190 @@
+// The OpenAI-compatible request parser accepts what clients send and rejects malformed, hostile
+// and unsupported bodies with 400/413 naming the parameter; responses and stream chunks have
+// OpenAI's shapes with usage.energy; streamed text is never cut inside a UTF-8 character.
+#include "serve/openai_api.h"
+
+#include <gtest/gtest.h>
+
+#include "serve/chat_template.h"
+
+namespace wattserve::serve {
+namespace {
+
+using nlohmann::json;
+
+ApiError error_of(const std::string& body, bool chat = false, RequestLimits limits = {}) {
+  try {
+    parse_completion_request(body, chat, limits);
+  } catch (const ApiError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "accepted: " << body;
+  return ApiError(0, "", "", "");
+}
+
+TEST(OpenAiRequest, CompletionDefaultsAndFields) {
+  auto r = parse_completion_request(R"({"model": "m", "prompt": "def "})", false);
+  EXPECT_EQ(r.model, "m");
+  EXPECT_EQ(r.prompt, "def ");
+  EXPECT_EQ(r.sampling.max_tokens, 16);
+  EXPECT_FLOAT_EQ(r.sampling.temperature, 1.0f);
+  EXPECT_FALSE(r.stream);
+  r = parse_completion_request(
+      R"({"model": "m", "prompt": ["x"], "max_tokens": 7, "temperature": 0, "top_p": 0.5,
+          "top_k": 3, "seed": 9, "stop": ["\n", "##"], "stream": true,
+          "stream_options": {"include_usage": true}, "ignore_eos": true, "user": "u", "n": 1})",
+      false);
+  EXPECT_EQ(r.prompt, "x");
+  EXPECT_EQ(r.sampling.max_tokens, 7);
+  EXPECT_EQ(r.sampling.temperature, 0.0f);
+  EXPECT_FLOAT_EQ(r.sampling.top_p, 0.5f);
+  EXPECT_EQ(r.sampling.top_k, 3);
+  EXPECT_EQ(r.sampling.seed, 9u);
+  EXPECT_EQ(r.sampling.stop, (std::vector<std::string>{"\n", "##"}));
+  EXPECT_TRUE(r.stream && r.include_usage && r.sampling.ignore_eos);
+}
+
+TEST(OpenAiRequest, ChatMessages) {
+  const auto r = parse_completion_request(
+      R"({"model": "m", "messages": [{"role": "system", "content": "Be brief."},
+          {"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+          "max_completion_tokens": 5})",
+      true);
+  ASSERT_EQ(r.messages.size(), 2u);
+  EXPECT_EQ(r.messages[1].content, "Hi");
+  EXPECT_EQ(r.sampling.max_tokens, 5);
+  EXPECT_EQ(render_chat("plain", r.messages), "System: Be brief.\nUser: Hi\nAssistant:");
+  EXPECT_EQ(render_chat("chatml", r.messages),
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+            "<|im_start|>assistant\n");
+  EXPECT_THROW(render_chat("vicuna", r.messages), std::invalid_argument);
+}
+
+TEST(OpenAiRequest, MalformedAndHostileBodiesAre400WithTheParameter) {
+  const struct {
+    const char* body;
+    const char* param;
+  } cases[] = {
+      {R"({"model": "m", "prompt": "x")", ""},  // truncated JSON
+      {R"([1, 2])", ""},
+      {R"({"prompt": "x"})", "model"},
+      {R"({"model": 3, "prompt": "x"})", "model"},
+      {R"({"model": "m"})", "prompt"},
+      {R"({"model": "m", "prompt": ""})", "prompt"},
+      {R"({"model": "m", "prompt": 42})", "prompt"},
+      {R"({"model": "m", "prompt": "x", "max_tokens": -1})", "max_tokens"},
+      {R"({"model": "m", "prompt": "x", "max_tokens": 0})", "max_tokens"},
+      {R"({"model": "m", "prompt": "x", "max_tokens": 1e400})", ""},  // overflows: not JSON here
+      {R"({"model": "m", "prompt": "x", "max_tokens": 99999999999999999999999})", "max_tokens"},
+      {R"({"model": "m", "prompt": "x", "max_tokens": "10"})", "max_tokens"},
+      {R"({"model": "m", "prompt": "x", "max_tokens": 2.5})", "max_tokens"},
+      {R"({"model": "m", "prompt": "x", "temperature": -0.1})", "temperature"},
+      {R"({"model": "m", "prompt": "x", "temperature": 1e308})", "temperature"},
+      {R"({"model": "m", "prompt": "x", "top_p": 0})", "top_p"},
+      {R"({"model": "m", "prompt": "x", "top_k": -5})", "top_k"},
+      {R"({"model": "m", "prompt": "x", "seed": -1})", "seed"},
+      {R"({"model": "m", "prompt": "x", "stop": ["a", "b", "c", "d", "e"]})", "stop"},
+      {R"({"model": "m", "prompt": "x", "stop": [""]})", "stop"},
+      {R"({"model": "m", "prompt": "x", "stream": "yes"})", "stream"},
+      {R"({"model": "m", "prompt": "x", "n": 2})", "n"},
+      {R"({"model": "m", "prompt": "x", "logprobs": 5})", "logprobs"},
+      {R"({"model": "m", "prompt": "x", "presence_penalty": 0.5})", "presence_penalty"},
+  };
+  for (const auto& c : cases) {
+    const auto e = error_of(c.body);
+    EXPECT_EQ(e.status, 400) << c.body;
+    EXPECT_EQ(e.param, c.param) << c.body;
+    EXPECT_EQ(e.type, "invalid_request_error") << c.body;
+  }
+  for (const char* chat :
+       {R"({"model": "m", "messages": []})", R"({"model": "m", "messages": [{"role": "user"}]})",
+        R"({"model": "m", "messages": [{"role": "robot", "content": "x"}]})",
+        R"({"model": "m", "messages": [{"role": "user", "content": 5}]})"}) {
+    EXPECT_EQ(error_of(chat, true).param, "messages") << chat;
+  }
+  RequestLimits small;
+  small.max_prompt_bytes = 4;
+  EXPECT_EQ(error_of(R"({"model": "m", "prompt": "12345"})", false, small).status, 413);
+  small.max_tokens = 8;
+  EXPECT_EQ(error_of(R"({"model": "m", "prompt": "1", "max_tokens": 9})", false, small).param,
+            "max_tokens");
+  const auto body = error_body(error_of(R"({"model": "m", "prompt": "x", "n": 2})"));
+  EXPECT_EQ(body["error"]["param"], "n");
+  EXPECT_TRUE(body["error"]["message"].is_string());
+}
+
+CompletionResult result() {
+  CompletionResult r;
+  r.id = "cmpl-1";
+  r.created = 1700000000;
+  r.model = "m";
+  r.text = "hello";
+  r.finish_reason = "length";
+  r.prompt_tokens = 3;
+  r.completion_tokens = 4;
+  r.energy.joules = 2.0;
+  r.energy.window_joules = 2.5;
+  r.energy.duration_s = 0.5;
+  r.energy.grams_co2e = 0.25;
+  r.energy.source = "estimate";
+  return r;
+}
+
+TEST(OpenAiResponse, UsageCarriesEnergy) {
+  const auto j = completion_response(result(), true);
+  EXPECT_EQ(j["object"], "chat.completion");
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "hello");
+  EXPECT_EQ(j["usage"]["total_tokens"], 7);
+  const auto& e = j["usage"]["energy"];
+  EXPECT_DOUBLE_EQ(e["joules"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(e["joules_per_output_token"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(e["average_watts"].get<double>(), 4.0);
+  EXPECT_TRUE(e["dynamic_joules"].is_null());  // no idle baseline
+  EXPECT_EQ(e["source"], "estimate");
+  EXPECT_EQ(completion_response(result(), false)["choices"][0]["text"], "hello");
+}
+
+std::vector<json> events(const std::string& sse) {
+  std::vector<json> out;
+  std::size_t pos = 0;
+  while ((pos = sse.find("data: ", pos)) != std::string::npos) {
+    const auto end = sse.find("\n\n", pos);
+    const auto payload = sse.substr(pos + 6, end - pos - 6);
+    out.push_back(payload == "[DONE]" ? json("[DONE]") : json::parse(payload));
+    pos = end;
+  }
+  return out;
+}
+
+TEST(OpenAiStream, ChunksAndTheFinalUsage) {
+  auto e = events(stream_chunk(result(), true, "he", true));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0]["object"], "chat.completion.chunk");
+  EXPECT_EQ(e[0]["choices"][0]["delta"]["role"], "assistant");
+  EXPECT_EQ(e[0]["choices"][0]["delta"]["content"], "he");
+  e = events(stream_end(result(), true, true));
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0]["choices"][0]["finish_reason"], "length");
+  EXPECT_TRUE(e[1]["choices"].empty());
+  EXPECT_DOUBLE_EQ(e[1]["usage"]["energy"]["joules"].get<double>(), 2.0);
+  EXPECT_EQ(e[2], "[DONE]");
+  // A lone byte token (not UTF-8) is replaced, never thrown.
+  e = events(stream_chunk(result(), false, "\x80", false));
+  EXPECT_EQ(e[0]["choices"][0]["text"], "\xEF\xBF\xBD");
+  e = events(stream_end(result(), false, false));  // without include_usage: on the last chunk
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0]["usage"]["completion_tokens"], 4);
+}
+
+TEST(Utf8Prefix, HoldsBackAnUnfinishedCharacter) {
+  EXPECT_EQ(complete_utf8_prefix("abc"), 3u);
+  EXPECT_EQ(complete_utf8_prefix("a\xC3"), 1u);              // first byte of é
+  EXPECT_EQ(complete_utf8_prefix("a\xC3\xA9"), 3u);          // é
+  EXPECT_EQ(complete_utf8_prefix("\xE2\x9C"), 0u);           // 2 of 3 bytes of ✓
+  EXPECT_EQ(complete_utf8_prefix("x\xF0\x9F\x98\x80"), 5u);  // an emoji
+  EXPECT_EQ(complete_utf8_prefix("\x80\x80"), 2u);           // not UTF-8: passed through
+  EXPECT_EQ(complete_utf8_prefix(""), 0u);
+}
+
+}  // namespace
+}  // namespace wattserve::serve
