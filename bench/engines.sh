@@ -7,7 +7,7 @@
 # Each cell: `wattserve run --temperature 0 --ignore-eos --max-tokens N --warmup 1` (fixed
 # prompt), run --repeats times; the table shows medians of decode tokens/s ((N-1)/(total -
 # TTFT)) and of J/token (meter energy of the run / N, with its source). Wrapper cost: ours and
-# the baseline alternate max(--repeats, 5) times (A B A B ..., so that drifting machine load hits
+# the baseline alternate max(--repeats, 7) times (A B A B ..., so that drifting machine load hits
 # both);
 # the ratio is of the medians:
 #   llama: our decode tokens/s / llama-bench's tg (-p 0 -n N -r 1, same GGUF and threads; it
@@ -62,6 +62,7 @@ cell() {  # MODEL ENGINE QUANT: REPEATS runs -> one JSON line each in $RAW.tmp
       'import json,sys; j=json.load(sys.stdin); j["quant"]=sys.argv[1]; print(json.dumps(j))' "${3:--}" >>"$RAW.tmp"
   done
 }
+if [[ ${WRAPPER_ONLY:-0} != 1 ]]; then  # WRAPPER_ONLY=1: only the wrapper-cost section
 for s in tiny small base; do
   for q in f32 q8_0 q4_0; do cell "pycode-$s" llama "$q"; done
   cell "pycode-$s" onnx ""
@@ -70,7 +71,9 @@ done
 cell gpt2-124m-replica llama ""
 cell qwen2-0.5b-replica llama ""
 mv "$RAW.tmp" "$RAW"
+fi
 
+if [[ ${WRAPPER_ONLY:-0} != 1 ]]; then
 echo "## Decode throughput and energy per token (threads $THREADS, $TOKENS tokens, median of $REPEATS)"
 "$PY" - "$RAW" <<'PY'
 import json, statistics, sys
@@ -85,15 +88,18 @@ for (m, e, f), js in rows.items():
     print(f"| {m} | {e} | {f} | {med('decode_tokens_per_s'):.1f} | {med('ttft_s') * 1e3:.2f} | "
           f"{med('joules_per_token'):.4f} | {js[0]['energy']['source']} |")
 PY
+fi
 
-PAIRS=$((REPEATS > 5 ? REPEATS : 5))  # run-to-run noise on a shared VM is ~10%: at least 5 pairs
+PAIRS=$((REPEATS > 7 ? REPEATS : 7))  # run-to-run noise on a shared VM is ~10%: at least 7 pairs
 echo; echo "## Wrapper cost (threads $THREADS, $TOKENS tokens, medians of $PAIRS alternating runs)"
 echo "| comparison | model | ours tokens/s | baseline tokens/s | ratio |"
 echo "|---|---|---:|---:|---:|"
+# The same context as llama-bench allocates (n_prompt + n_gen; ours: the prompt's 12 tokens +
+# N + 4), since the KV cache size changes the attention work per token.
 ours_run() {  # MODEL ENGINE [QUANT] -> JSON
   local q=(); [[ -n ${3:-} ]] && q=(--quant "$3")
   "$WS" run --model "$1" --engine "$2" "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
-    --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --json
+    --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --context $((TOKENS + 16)) --json
 }
 get() { "$PY" -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 ratio_row() {  # LABEL MODEL OURS... -- BASE...

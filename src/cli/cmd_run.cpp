@@ -44,7 +44,7 @@ struct RunFlags {
   // measurement and output
   SensorFlags sensors;
   CarbonFlags carbon;
-  double interval_ms = 50, idle_s = 0;
+  double interval_ms = 1000, idle_s = 0;
   bool json = false, quiet = false;
 };
 
@@ -435,7 +435,11 @@ Command add_run(CLI::App& app) {
                   "allocation stay out of the figures)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
-  sub->add_option("--interval", f->interval_ms, "Meter sampling interval in ms")
+  sub->add_option("--interval", f->interval_ms,
+                  "Meter background sampling interval in ms. The run's start and end take "
+                  "samples of their own, so counters and the estimate need none in between; "
+                  "shorter intervals help power-integrating sensors but disturb small models on "
+                  "few cores")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 60'000.0));
   sub->add_option("--idle", f->idle_s,

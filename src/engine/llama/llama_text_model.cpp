@@ -157,6 +157,17 @@ std::vector<float> LlamaTextModel::next_logits(std::span<const Token> prompt) {
   return {logits, logits + vocab_size()};
 }
 
+Token LlamaTextModel::greedy_token() {
+  const float* logits = llama_get_logits_ith(ctx_.get(), -1);
+  if (!logits) throw EngineError(EngineError::Kind::kRuntime, "llama.cpp returned no logits");
+  const int n = vocab_size();
+  int best = 0;
+  for (int i = 1; i < n; ++i) {
+    if (logits[i] > logits[best]) best = i;
+  }
+  return best;
+}
+
 GenerateResult LlamaTextModel::generate(std::span<const Token> prompt, const SamplingParams& params,
                                         const TokenCallback& on_token) {
   validate(params);
@@ -173,7 +184,10 @@ GenerateResult LlamaTextModel::generate(std::span<const Token> prompt, const Sam
       result.reason = StopReason::kContextFull;
       break;
     }
-    Token tok = llama_sampler_sample(sampler.get(), ctx_.get(), -1);
+    // Greedy: the argmax of the logits directly (ties to the lowest id, as llama.cpp's greedy
+    // sampler), without building the sampler's candidate array of the whole vocabulary.
+    Token tok = params.temperature == 0.0f ? greedy_token()
+                                           : llama_sampler_sample(sampler.get(), ctx_.get(), -1);
     if (!params.ignore_eos && llama_vocab_is_eog(vocab_, tok)) {
       result.reason = StopReason::kEndOfGeneration;
       break;

@@ -42,6 +42,7 @@ class LlamaTextModel final : public TextModel {
   void require_context() const;
   // Clears the KV cache and decodes `prompt` (checked, non-empty, shorter than the context).
   void decode_prompt(std::span<const Token> prompt);
+  Token greedy_token();                       // argmax of the last logits
   bool decode(Token* tokens, std::size_t n);  // false: no room left in the context
   std::string piece(Token token) const;
 
