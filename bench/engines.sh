@@ -5,7 +5,7 @@
 #   bash bench/engines.sh [--threads N] [--tokens N] [--repeats N] [--llama-bench PATH]
 #
 # Each cell: `wattserve run --temperature 0 --ignore-eos --max-tokens N --warmup 1` (fixed
-# prompt), run --repeats times; the table shows medians of decode tokens/s ((N-1)/(total -
+# prompt; llama with --kv-cache f16, llama.cpp's and llama-bench's default), run --repeats times; the table shows medians of decode tokens/s ((N-1)/(total -
 # TTFT)) and of J/token (meter energy of the run / N, with its source). Wrapper cost: ours and
 # the baseline alternate max(--repeats, 7) times (A B A B ..., so that drifting machine load hits
 # both);
@@ -56,6 +56,7 @@ fi
 cell() {  # MODEL ENGINE QUANT: REPEATS runs -> one JSON line each in $RAW.tmp
   local q=() i
   [[ -n $3 ]] && q=(--quant "$3")
+  [[ $2 == llama ]] && q+=(--kv-cache f16)  # llama.cpp's default, as llama-bench uses
   for ((i = 0; i < REPEATS; i++)); do
     "$WS" run --model "$1" --engine "$2" "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
       --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --json | "$PY" -c \
@@ -98,6 +99,7 @@ echo "|---|---|---:|---:|---:|"
 # N + 4), since the KV cache size changes the attention work per token.
 ours_run() {  # MODEL ENGINE [QUANT] -> JSON
   local q=(); [[ -n ${3:-} ]] && q=(--quant "$3")
+  [[ $2 == llama ]] && q+=(--kv-cache f16)
   "$WS" run --model "$1" --engine "$2" "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
     --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --context $((TOKENS + 16)) --json
 }

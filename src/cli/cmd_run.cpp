@@ -31,6 +31,7 @@ struct RunFlags {
   std::string model, engine, provider = "cpu", quant, zoo, tokenizer;
   int threads = 0;
   int context = 0;
+  std::string kv_cache = "f32";
   // text
   std::string prompt, prompt_file;
   engine::SamplingParams sampling;
@@ -298,6 +299,7 @@ int run_run(const RunFlags& f) {
   lo.threads = f.threads;
   lo.tokenizer = f.tokenizer;
   lo.context_length = f.context;
+  lo.f32_kv_cache = f.kv_cache == "f32";
   std::unique_ptr<engine::Model> model;
   try {
     model = engine::load_engine(where.engine).load(where.path, lo);
@@ -380,6 +382,13 @@ Command add_run(CLI::App& app) {
                   "trained context, at most 4096")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
+  sub->add_option(
+         "--kv-cache", f->kv_cache,
+         "llama: KV cache precision. f32 (flash attention off) gives the logits of the "
+         "f32 ONNX Runtime and LibTorch engines, so greedy decoding yields the same tokens "
+         "on all three; f16 is llama.cpp's default (half the KV memory, flash attention)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "f16"}));
   sub->add_option("--tokenizer", f->tokenizer,
                   "SentencePiece model for onnx/torch text models (default: the one the model "
                   "file names)");

@@ -22,15 +22,15 @@ first_text=""
 for e in llama onnx torch; do
   has $e || continue
   expect_exit 0 "$WS" run --model pycode-tiny --engine $e --prompt "import os" --temperature 0 \
-    --ignore-eos --max-tokens 12 --threads 2 --json
+    --ignore-eos --max-tokens 32 --threads 2 --json
   cp "$TMP/out" "$TMP/$e.json"
-  [[ $(json_get "$TMP/$e.json" "j['output_tokens']") == 12 ]] || fail "$e: not 12 tokens: $(cat "$TMP/$e.json")"
+  [[ $(json_get "$TMP/$e.json" "j['output_tokens']") == 32 ]] || fail "$e: not 32 tokens: $(cat "$TMP/$e.json")"
   json_get "$TMP/$e.json" "j['energy']['joules'] > 0 and j['energy']['source'] in ('counter','integrated','estimate')" | grep -q True \
     || fail "$e: no energy: $(cat "$TMP/$e.json")"
-  json_get "$TMP/$e.json" "abs(j['joules_per_token'] - j['energy']['joules'] / 12) < 1e-9 * max(1, j['energy']['joules'])" | grep -q True \
+  json_get "$TMP/$e.json" "abs(j['joules_per_token'] - j['energy']['joules'] / 32) < 1e-9 * max(1, j['energy']['joules'])" | grep -q True \
     || fail "$e: joules_per_token is not energy / tokens"
   json_get "$TMP/$e.json" "0 < j['ttft_s'] <= j['total_s'] and j['tpot_s'] > 0" | grep -q True || fail "$e: timings"
-  json_get "$TMP/$e.json" "len(j['token_ids']) == 12" | grep -q True || fail "$e: token_ids"
+  json_get "$TMP/$e.json" "len(j['token_ids']) == 32" | grep -q True || fail "$e: token_ids"
   text=$(json_get "$TMP/$e.json" "repr((j['token_ids'], j['text']))")
   [[ -z $first_text ]] && first_text=$text
   [[ $text == "$first_text" ]] || fail "$e greedy tokens/text $text differ from $first_text"
