@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything wattserve needs on Debian 12, idempotently.
 #
-#   bash scripts/setup.sh            apt packages, ONNX Runtime, llama.cpp, LibTorch
+#   bash scripts/setup.sh            apt packages, ONNX Runtime, llama.cpp, LibTorch, the OpenAI
+#                                    Node client (server tests)
 #   bash scripts/setup.sh --check    only report what is missing (exit 1 if anything is)
 #
 # Third-party builds go to $WATTSERVE_DEPS (default /opt/wattserve-deps), outside the
@@ -13,6 +14,7 @@ DEPS="${WATTSERVE_DEPS:-/opt/wattserve-deps}"
 ORT_NPM="com.github.asus4.onnxruntime@0.4.9"   # ONNX Runtime 1.29.0 C/C++ API, CPU
 LLAMA_NPM="node-llama-cpp@3.22.1"              # carries a full llama.cpp source tree
 LLAMA_BUILD_ID="$LLAMA_NPM static-pic"          # changes when the build options change
+OPENAI_NPM="openai@4.104.0"                     # the official client the server tests use
 CHECK_ONLY=0
 [[ "${1:-}" == "--check" ]] && CHECK_ONLY=1
 
@@ -120,6 +122,19 @@ step_llama() {
   echo "$LLAMA_BUILD_ID" >"$stamp"
 }
 
+# The official OpenAI Node client, for the tests of `wattserve serve` (tests/cli/openai_client.cjs).
+step_openai_client() {
+  local dest="$DEPS/openai-node" stamp="$DEPS/openai-node/.stamp"
+  if [[ -f $stamp && $(cat "$stamp") == "$OPENAI_NPM" ]]; then log "openai client: present ($OPENAI_NPM)"; return; fi
+  ((CHECK_ONLY)) && { log "openai client: missing"; return 1; }
+  log "openai client: installing $OPENAI_NPM from npm"
+  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+  npm install --silent --no-audit --no-fund --ignore-scripts --prefix "$dest.tmp" "$OPENAI_NPM" >/dev/null \
+    || die "npm install $OPENAI_NPM failed"
+  echo "$OPENAI_NPM" >"$dest.tmp/.stamp"
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+}
+
 main() {
   command -v apt-get >/dev/null || die "this script targets Debian 12 (apt-get not found)"
   if ((CHECK_ONLY)); then
@@ -127,12 +142,14 @@ main() {
     step_apt || rc=1
     step_onnxruntime || rc=1
     step_llama || rc=1
+    step_openai_client || rc=1
     return $rc
   fi
   step_apt
   mkdir -p "$DEPS" || die "cannot create $DEPS"
   step_onnxruntime
   step_llama
+  step_openai_client
   log "all dependencies present in $DEPS"
 }
 main "$@"

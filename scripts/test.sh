@@ -29,7 +29,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 bash scripts/build.sh --sanitize address
 run_ctest build-asan
 
-export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
 bash scripts/build.sh --sanitize thread
 # TSan checks the threaded code: the meter, the sensors with their own threads, the CLI.
 run_ctest build-tsan

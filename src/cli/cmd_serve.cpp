@@ -33,6 +33,8 @@ struct ServeFlags {
   int threads = 0;
   serve::ServerOptions server;
   serve::TextModelSettings text;
+  serve::TensorModelSettings tensor;
+  double max_wait_ms = 5;
   std::string ready_file;
   double idle_s = 0, interval_ms = 100;
   SensorFlags sensors;
@@ -107,15 +109,16 @@ int run_serve(ServeFlags f) {
       lo.provider = f.provider;
       lo.threads = f.threads;
       auto model = engine::load_engine(where.engine).load(where.path, lo);
-      if (model->kind() != engine::ModelKind::kTextGeneration) {
-        eprint(
-            "wattserve serve: {} is a tensor model; serving tensor models (KServe v2) is not "
-            "implemented yet\n",
-            name);
-        return 2;
-      }
       const std::string served = where.entry ? where.entry->model : name;
-      server->add_text_model(served, std::move(model), f.text);
+      if (model->kind() == engine::ModelKind::kTextGeneration) {
+        server->add_text_model(served, std::move(model), f.text);
+      } else {
+        serve::TensorModelSettings ts = f.tensor;
+        ts.worker.max_queue = f.text.worker.max_queue;
+        ts.worker.max_wait_s = f.max_wait_ms / 1e3;
+        ts.slo = f.text.slo;
+        server->add_tensor_model(served, std::move(model), ts);
+      }
       eprint("wattserve serve: {} -> {} on {} ({})\n", served, where.path, where.engine,
              f.provider);
     } catch (const engine::EngineError& e) {
@@ -161,8 +164,9 @@ Command add_serve(CLI::App& app) {
   auto f = std::make_shared<ServeFlags>();
   auto* sub = app.add_subcommand(
       "serve",
-      "Serve models over the OpenAI-compatible HTTP API, with the energy of every request in "
-      "its response (usage.energy) and in Prometheus metrics.\n"
+      "Serve models over the OpenAI-compatible HTTP API (text models) and KServe v2 (tensor "
+      "and text models), with the energy of every request in its response and in Prometheus "
+      "metrics.\n"
       "  wattserve serve --model pycode-tiny --port 8080\n"
       "  curl -s localhost:8080/v1/completions -d '{\"model\":\"pycode-tiny\",\"prompt\":\"def "
       "\"}'\n"
@@ -194,6 +198,14 @@ Command add_serve(CLI::App& app) {
                   "Requests waiting per model before new ones get 503 + Retry-After")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  sub->add_option("--max-batch", f->tensor.worker.max_batch,
+                  "Tensor models: rows per batch at most (dynamic batching)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+  sub->add_option("--max-wait-ms", f->max_wait_ms,
+                  "Tensor models: how long the oldest request waits for others to batch with")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10'000.0));
   sub->add_option("--timeout", s.request_timeout_s, "Seconds a request may wait and run")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0));

@@ -5,6 +5,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "serve/tensor_worker.h"
 #include "serve/text_worker.h"
 
 namespace wattserve::serve {
@@ -139,6 +140,18 @@ void ServeMetrics::on_text_request(const std::string& model, const TextJobResult
   i.slo(model, "ttft", it->second.ttft_s, r.queue_s + r.ttft_s);
   if (n >= 2) i.slo(model, "tpot", it->second.tpot_s, tpot);
   i.slo(model, "e2e", it->second.e2e_s, e2e);
+}
+
+void ServeMetrics::on_tensor_request(const std::string& model, const TensorJobResult& r) {
+  if (r.error) return;
+  auto& i = *impl_;
+  i.queue_s->Add({{"model", model}}, kLatency).Observe(r.queue_s);
+  i.e2e_s->Add({{"model", model}}, kLatency).Observe(r.queue_s + r.run_s);
+  i.batch->Add({{"model", model}}, kBatch).Observe(r.batch_rows);
+  i.energy->Add({{"model", model}}).Increment(r.energy.joules);
+  std::lock_guard lk(i.mu);
+  const auto it = i.slos.find(model);
+  if (it != i.slos.end()) i.slo(model, "e2e", it->second.e2e_s, r.queue_s + r.run_s);
 }
 
 }  // namespace wattserve::serve

@@ -22,6 +22,7 @@ class Registry;
 namespace wattserve::serve {
 
 struct TextJobResult;
+struct TensorJobResult;
 
 struct Slo {
   double ttft_s = 0, tpot_s = 0, e2e_s = 0;  // 0: none
@@ -36,6 +37,8 @@ class ServeMetrics {
   void set_queue_length(const std::string& model, std::size_t length);
   // Latencies, tokens, energy and SLOs of a finished generation (no-op for failed jobs).
   void on_text_request(const std::string& model, const TextJobResult& r);
+  // Queue and end-to-end latency, batch size (rows) and energy of a tensor request.
+  void on_tensor_request(const std::string& model, const TensorJobResult& r);
 
  private:
   struct Impl;

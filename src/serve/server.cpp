@@ -11,6 +11,7 @@
 
 #include "energy/prometheus_text.h"
 #include "serve/chat_template.h"
+#include "serve/live_page.h"
 
 namespace wattserve::serve {
 
@@ -67,7 +68,31 @@ Server::Server(ServerOptions options, energy::Meter& meter, energy::CarbonIntens
 
 Server::~Server() {
   stop();
-  for (auto& [name, m] : models_) m.worker->shutdown();
+  for (auto& [name, m] : models_) {
+    if (m.worker) m.worker->shutdown();
+    if (m.tensor) m.tensor->shutdown();
+  }
+}
+
+void Server::add_tensor_model(const std::string& name, std::unique_ptr<engine::Model> model,
+                              const TensorModelSettings& settings) {
+  if (models_.count(name))
+    throw std::invalid_argument(fmt::format("model {} is served twice", name));
+  Served s;
+  s.tensor = std::make_unique<TensorWorker>(name, std::move(model), meter_, carbon_, pue_,
+                                            settings.worker, metrics_.get());
+  metrics_->set_slo(name, settings.slo);
+  metrics_->set_queue_length(name, 0);
+  models_.emplace(name, std::move(s));
+}
+
+Server::Served& Server::find(const std::string& name) {
+  const auto it = models_.find(name);
+  if (it == models_.end()) {
+    throw ApiError(404, "not_found_error", "model",
+                   fmt::format("model '{}' is not served here (GET /v1/models)", name));
+  }
+  return it->second;
 }
 
 void Server::add_text_model(const std::string& name, std::unique_ptr<engine::Model> model,
@@ -106,8 +131,32 @@ void Server::stop() {
   if (http_) http_->stop();
 }
 
+void Server::remember(const std::string& model, int status, int completion_tokens,
+                      const RequestEnergy& energy) {
+  std::lock_guard lk(recent_mu_);
+  recent_.push_front({{"time", static_cast<std::int64_t>(std::time(nullptr))},
+                      {"model", model},
+                      {"status", status},
+                      {"completion_tokens", completion_tokens},
+                      {"joules", energy.joules},
+                      {"duration_s", energy.duration_s},
+                      {"source", energy.source}});
+  if (recent_.size() > 50) recent_.pop_back();
+}
+
 void Server::routes() {
   auto& h = *http_;
+  h.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kLivePage, "text/html; charset=utf-8");
+  });
+  h.Get("/recent", [this](const httplib::Request&, httplib::Response& res) {
+    json list = json::array();
+    {
+      std::lock_guard lk(recent_mu_);
+      for (const auto& r : recent_) list.push_back(r);
+    }
+    res.set_content(dump(list), "application/json");
+  });
   const auto authorised = [this](const httplib::Request& req) {
     if (options_.api_key.empty()) return;
     if (req.get_header_value("Authorization") != "Bearer " + options_.api_key) {
@@ -150,13 +199,13 @@ void Server::routes() {
       try {
         authorised(req);
         auto cr = parse_completion_request(req.body, chat, options_.limits);
-        const auto it = models_.find(cr.model);
-        if (it == models_.end()) {
-          throw ApiError(404, "not_found_error", "model",
-                         fmt::format("model '{}' is not served here (GET /v1/models)", cr.model));
-        }
+        Served& served = find(cr.model);
         label = cr.model;
-        Served& served = it->second;
+        if (!served.worker) {
+          throw ApiError(
+              400, "invalid_request_error", "model",
+              fmt::format("'{}' is a tensor model: POST /v2/models/{}/infer", cr.model, cr.model));
+        }
         auto job = std::make_shared<TextJob>();
         job->id = new_id(chat ? "chatcmpl-" : "cmpl-");
         job->sampling = cr.sampling;
@@ -196,6 +245,7 @@ void Server::routes() {
           if (r.error) throw *r.error;
           res.set_content(dump(completion_response(fill(r), chat)), "application/json");
           metrics_->count_request(label, 200);
+          remember(label, 200, static_cast<int>(r.gen.tokens.size()), r.energy);
           return;
         }
         auto st = std::make_shared<StreamState>();
@@ -243,6 +293,7 @@ void Server::routes() {
                 } else {
                   tail = stream_end(fill(r), chat, include_usage);
                   metrics_->count_request(label, 200);
+                  remember(label, 200, static_cast<int>(r.gen.tokens.size()), r.energy);
                 }
                 sink.write(tail.data(), tail.size());
                 sink.done();
@@ -263,6 +314,7 @@ void Server::routes() {
   };
   h.Post("/v1/completions", completions(false));
   h.Post("/v1/chat/completions", completions(true));
+  kserve_routes();
 
   h.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;

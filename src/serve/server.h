@@ -1,17 +1,22 @@
 // `wattserve serve`'s HTTP server (cpp-httplib): the OpenAI-compatible API
-// (/v1/completions, /v1/chat/completions with SSE streaming, /v1/models), /health and
-// /metrics, over the served models' workers, with request limits, an optional Bearer API key
-// and a graceful stop that finishes in-flight requests. Routes and fields: docs/serve.md.
+// (/v1/completions, /v1/chat/completions with SSE streaming, /v1/models), the KServe Open
+// Inference Protocol v2 (/v2/...: tensor models, and text models through "text_input"), /health,
+// /metrics and a live page at /, over the served models' workers, with request limits, an optional
+// Bearer API key and a graceful stop that finishes in-flight requests. Routes and fields:
+// docs/serve.md.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "energy/carbon.h"
 #include "energy/meter.h"
 #include "serve/openai_api.h"
 #include "serve/serve_metrics.h"
+#include "serve/tensor_worker.h"
 #include "serve/text_worker.h"
 
 namespace httplib {
@@ -39,6 +44,11 @@ struct TextModelSettings {
   Slo slo;
 };
 
+struct TensorModelSettings {
+  TensorWorkerOptions worker;
+  Slo slo;
+};
+
 class Server {
  public:
   Server(ServerOptions options, energy::Meter& meter, energy::CarbonIntensity carbon, double pue);
@@ -49,6 +59,9 @@ class Server {
   // Serves `model` (a text model) under `name`. Before bind().
   void add_text_model(const std::string& name, std::unique_ptr<engine::Model> model,
                       const TextModelSettings& settings);
+  // Serves `model` (a tensor model) under `name`, with dynamic batching. Before bind().
+  void add_tensor_model(const std::string& name, std::unique_ptr<engine::Model> model,
+                        const TensorModelSettings& settings);
   // Binds the socket; throws std::runtime_error when it cannot. Returns the port.
   int bind();
   // Serves until stop(); then finishes in-flight and queued requests.
@@ -59,9 +72,17 @@ class Server {
  private:
   struct Served {
     TextModelSettings settings;
-    std::unique_ptr<TextWorker> worker;
+    std::unique_ptr<TextWorker> worker;    // text models
+    std::unique_ptr<TensorWorker> tensor;  // tensor models
   };
   void routes();
+  void kserve_routes();
+  Served& find(const std::string& name);  // ApiError(404) when not served
+  // The last 50 answered requests, for GET /recent and the page at /.
+  void remember(const std::string& model, int status, int completion_tokens,
+                const RequestEnergy& energy);
+  std::mutex recent_mu_;
+  std::deque<nlohmann::json> recent_;
 
   ServerOptions options_;
   energy::Meter& meter_;

@@ -1,0 +1,48 @@
+// KServe Open Inference Protocol v2 (REST) bodies for `wattserve serve`: parsing infer requests
+// into engine tensors (FP32 and INT64 tensors for tensor models; a BYTES "text_input" plus
+// sampling parameters for text models) and writing responses whose `parameters.energy` carries
+// the request's energy. Pure functions; errors are ApiError(400) naming the tensor.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.h"
+#include "serve/openai_api.h"
+
+namespace wattserve::serve {
+
+struct InferRequest {
+  std::string id;                    // echoed in the response ("" when not given)
+  engine::NamedTensors inputs;       // tensor models
+  std::vector<std::string> outputs;  // requested output names; empty: all
+};
+
+// Parses {"id"?, "inputs": [{"name", "shape", "datatype", "data"}], "outputs"?: [{"name"}]}.
+// `data` may be flat or nested (row-major); its length must equal the product of `shape`.
+InferRequest parse_infer_request(std::string_view body);
+
+struct TextInferRequest {
+  std::string id;
+  std::string prompt;
+  engine::SamplingParams sampling;
+};
+// A text model's infer request: one BYTES input "text_input" of shape [1] with the prompt;
+// sampling from "parameters" (max_tokens (default 64), temperature (1), top_k, top_p, seed,
+// stop, ignore_eos), range-checked as in the OpenAI API.
+TextInferRequest parse_text_infer_request(std::string_view body, const RequestLimits& limits);
+
+// "FP32" / "INT64".
+const char* kserve_datatype(engine::DType dtype);
+
+// {"model_name", "id", "outputs": [{"name", "shape", "datatype", "data"}],
+//  "parameters": {"energy": {...}}}
+nlohmann::json infer_response(const std::string& model, const std::string& id,
+                              const engine::NamedTensors& outputs,
+                              const std::vector<std::string>& wanted, const nlohmann::json& energy);
+nlohmann::json text_infer_response(const std::string& model, const std::string& id,
+                                   const std::string& text, const nlohmann::json& parameters);
+
+}  // namespace wattserve::serve

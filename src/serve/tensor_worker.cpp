@@ -1,0 +1,221 @@
+#include "serve/tensor_worker.h"
+
+#include <fmt/format.h>
+
+#include "engine/tensor_check.h"
+#include "serve/serve_metrics.h"
+
+namespace wattserve::serve {
+
+namespace {
+
+double seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// Same names, dtypes and dimensions after the first: can share a batch.
+bool compatible(const engine::NamedTensors& a, const engine::NamedTensors& b) {
+  if (a.size() != b.size()) return false;
+  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+    if (ia->first != ib->first || ia->second.dtype != ib->second.dtype ||
+        ia->second.shape.size() != ib->second.shape.size() ||
+        !std::equal(ia->second.shape.begin() + 1, ia->second.shape.end(),
+                    ib->second.shape.begin() + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+engine::Tensor rows_of(const engine::Tensor& t, std::int64_t begin, std::int64_t end) {
+  engine::Tensor out;
+  out.dtype = t.dtype;
+  out.shape = t.shape;
+  out.shape[0] = end - begin;
+  const std::size_t row = t.shape[0] == 0 ? 0 : t.element_count() / t.shape[0];
+  if (t.dtype == engine::DType::kFloat32) {
+    out.f32.assign(t.f32.begin() + begin * row, t.f32.begin() + end * row);
+  } else {
+    out.i64.assign(t.i64.begin() + begin * row, t.i64.begin() + end * row);
+  }
+  return out;
+}
+
+}  // namespace
+
+TensorWorker::TensorWorker(std::string name, std::unique_ptr<engine::Model> model,
+                           energy::Meter& meter, energy::CarbonIntensity carbon, double pue,
+                           TensorWorkerOptions options, ServeMetrics* metrics)
+    : name_(std::move(name)),
+      model_(std::move(model)),
+      meter_(meter),
+      carbon_(std::move(carbon)),
+      pue_(pue),
+      options_(options),
+      metrics_(metrics) {
+  model_->tensor();  // throws EngineError(kUnsupported) for a text model
+  if (options_.max_batch < 1) throw std::invalid_argument("max batch must be at least 1");
+  thread_ = std::thread([this] { run(); });
+}
+
+TensorWorker::~TensorWorker() {
+  shutdown();
+}
+
+bool TensorWorker::submit(std::shared_ptr<TensorJob> job) {
+  // Checked here, not in the batch: one bad request must not fail the others batched with it.
+  std::vector<engine::InputSpec> specs;
+  for (const auto& info : model_->tensor().inputs()) specs.push_back({info, !info.shape.empty()});
+  engine::check_inputs(specs, job->inputs);
+  std::int64_t rows = -1;
+  for (const auto& [name, t] : job->inputs) {
+    t.validate();
+    if (t.shape.empty())
+      throw std::invalid_argument(fmt::format("input '{}' has no batch dimension", name));
+    if (rows >= 0 && t.shape[0] != rows) {
+      throw std::invalid_argument("all inputs need the same first (batch) dimension");
+    }
+    rows = t.shape[0];
+  }
+  if (rows < 1) throw std::invalid_argument("the request has no rows");
+  if (rows > options_.max_batch) {
+    throw std::invalid_argument(fmt::format("the request has {} rows; this model takes at most {}",
+                                            rows, options_.max_batch));
+  }
+  job->rows = rows;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ || queue_.size() >= options_.max_queue) return false;
+    job->window = meter_.begin(job->id, 0.0);
+    queue_.push_back(std::move(job));
+    if (metrics_) metrics_->set_queue_length(name_, queue_.size());
+  }
+  cv_.notify_one();
+  return true;
+}
+
+std::size_t TensorWorker::queue_length() const {
+  std::lock_guard lk(mu_);
+  return queue_.size();
+}
+
+void TensorWorker::shutdown() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<std::shared_ptr<TensorJob>> TensorWorker::next_batch(std::unique_lock<std::mutex>& lk) {
+  std::vector<std::shared_ptr<TensorJob>> batch;
+  batch.push_back(std::move(queue_.front()));
+  queue_.pop_front();
+  std::int64_t rows = batch.front()->rows;
+  const auto deadline =
+      batch.front()->submitted + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::duration<double>(options_.max_wait_s));
+  for (;;) {
+    for (auto it = queue_.begin(); it != queue_.end() && rows < options_.max_batch;) {
+      if (rows + (*it)->rows <= options_.max_batch &&
+          compatible(batch.front()->inputs, (*it)->inputs)) {
+        rows += (*it)->rows;
+        batch.push_back(std::move(*it));
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (rows >= options_.max_batch || stopping_) break;
+    if (cv_.wait_until(lk, deadline) == std::cv_status::timeout) {
+      // One last look at what arrived with the timeout.
+      for (auto it = queue_.begin(); it != queue_.end();) {
+        if (rows + (*it)->rows <= options_.max_batch &&
+            compatible(batch.front()->inputs, (*it)->inputs)) {
+          rows += (*it)->rows;
+          batch.push_back(std::move(*it));
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      break;
+    }
+  }
+  return batch;
+}
+
+void TensorWorker::run() {
+  for (;;) {
+    std::vector<std::shared_ptr<TensorJob>> batch;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      batch = next_batch(lk);
+      if (metrics_) metrics_->set_queue_length(name_, queue_.size());
+    }
+    execute(batch);
+  }
+}
+
+void TensorWorker::execute(std::vector<std::shared_ptr<TensorJob>>& batch) {
+  const auto start = std::chrono::steady_clock::now();
+  std::int64_t rows = 0;
+  for (auto& j : batch) {
+    meter_.set_weight(*j->window, static_cast<double>(j->rows));
+    rows += j->rows;
+  }
+  // Concatenate along the first dimension.
+  engine::NamedTensors inputs = batch.front()->inputs;
+  for (std::size_t k = 1; k < batch.size(); ++k) {
+    for (auto& [name, t] : inputs) {
+      const auto& more = batch[k]->inputs.at(name);
+      t.shape[0] += more.shape[0];
+      t.f32.insert(t.f32.end(), more.f32.begin(), more.f32.end());
+      t.i64.insert(t.i64.end(), more.i64.begin(), more.i64.end());
+    }
+  }
+  std::optional<ApiError> error;
+  engine::NamedTensors outputs;
+  try {
+    outputs = model_->tensor().run(inputs);
+    for (const auto& [name, t] : outputs) {
+      if (t.shape.empty() || t.shape[0] != rows) {
+        throw std::runtime_error(
+            fmt::format("output '{}' does not have the batch's {} rows", name, rows));
+      }
+    }
+  } catch (const std::invalid_argument& e) {
+    error = ApiError(400, "invalid_request_error", "inputs", e.what());
+  } catch (const std::exception& e) {
+    error = ApiError(500, "server_error", "", fmt::format("the engine failed: {}", e.what()));
+  }
+  const double run_s = seconds(std::chrono::steady_clock::now() - start);
+  std::int64_t offset = 0;
+  for (auto& j : batch) {
+    TensorJobResult r;
+    r.error = error;
+    r.batch_rows = static_cast<int>(rows);
+    r.queue_s = seconds(start - j->submitted);
+    r.run_s = run_s;
+    if (!error) {
+      for (const auto& [name, t] : outputs)
+        r.outputs.emplace(name, rows_of(t, offset, offset + j->rows));
+    }
+    offset += j->rows;
+    const auto w = meter_.end(*j->window);
+    j->window.reset();
+    r.energy.joules = w.attributed_joules;
+    r.energy.dynamic_joules = w.has_baseline ? w.attributed_dynamic_joules : -1;
+    r.energy.window_joules = w.joules;
+    r.energy.duration_s = w.duration_s;
+    r.energy.grams_co2e = energy::emissions_kg(w.attributed_joules, carbon_, pue_) * 1e3;
+    r.energy.source = std::string(energy::to_string(w.source));
+    if (metrics_) metrics_->on_tensor_request(name_, r);
+    j->result.set_value(std::move(r));
+  }
+}
+
+}  // namespace wattserve::serve

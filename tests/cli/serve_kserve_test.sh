@@ -1,0 +1,72 @@
+# `wattserve serve` speaks KServe Open Inference Protocol v2 over loopback: server and model
+# metadata and health; the zoo classifier answers 64 one-image requests sent 16 at a time
+# (dynamically batched) with the classes eager PyTorch gave, each with parameters.energy; a text
+# model answers through "text_input"; bad tensors are 400 and unknown models 404.
+source "$(dirname "$0")/lib.sh"
+IFS=, read -ra engines <<<"${3-}"
+if [[ " ${engines[*]} " != *" onnx "* || " ${engines[*]} " != *" llama "* ]]; then
+  echo "serve kserve: skipped (needs the onnx and llama engines)"
+  exit 0
+fi
+ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
+[[ -f $ZOO/manifest.json ]] || fail "no model zoo at $ZOO: run scripts/build_zoo.sh"
+PID=""
+trap '[[ -n $PID ]] && kill -9 $PID 2>/dev/null; rm -rf "$TMP"' EXIT
+"$WS" serve --model fmnist-cnn-small --engine onnx --model pycode-tiny --threads 2 --port 0 \
+  --max-batch 16 --max-wait-ms 20 --ready-file "$TMP/url" 2>"$TMP/serve.log" &
+PID=$!
+for _ in $(seq 600); do [[ -s $TMP/url ]] && break; kill -0 $PID 2>/dev/null || break; sleep 0.05; done
+[[ -s $TMP/url ]] || { cat "$TMP/serve.log" >&2; fail "the server did not start"; }
+URL=$(cat "$TMP/url")
+get() { curl -s -o "$TMP/body" -w '%{http_code}' "$URL$1"; }
+post() { curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$2" "$URL$1"; }
+
+[[ $(get /v2) == 200 ]] && json_get "$TMP/body" "j['name']" | grep -q wattserve || fail "/v2"
+[[ $(get /v2/health/ready) == 200 && $(get /v2/health/live) == 200 ]] || fail "health"
+[[ $(get /v2/models/fmnist-cnn-small/ready) == 200 ]] || fail "model ready"
+[[ $(get /v2/models/nope/ready) == 404 ]] || fail "unknown model is not 404"
+[[ $(get /v2/models/fmnist-cnn-small) == 200 ]] && json_get "$TMP/body" "j['inputs'][0]['shape']" | grep -q "28, 28" \
+  || fail "model metadata: $(cat "$TMP/body")"
+
+# One request per sample image, 16 at a time.
+"$PY" - "$ZOO" "$TMP" <<'PY'
+import json, sys
+import numpy as np
+zoo, tmp = sys.argv[1:]
+x = np.load(f"{zoo}/classifier/fmnist-sample-images.npy")
+for i in range(len(x)):
+    body = {"id": f"img{i}", "inputs": [{"name": "image", "shape": [1, 1, 28, 28], "datatype": "FP32",
+                                         "data": x[i].flatten().tolist()}]}
+    json.dump(body, open(f"{tmp}/req{i}.json", "w"))
+PY
+seq 0 63 | xargs -P 16 -I{} curl -s -o "$TMP/res{}.json" -w '%{http_code}\n' -H 'Content-Type: application/json' \
+  --data-binary @"$TMP/req{}.json" "$URL/v2/models/fmnist-cnn-small/infer" >"$TMP/codes"
+[[ $(sort -u "$TMP/codes") == 200 ]] || fail "statuses: $(sort "$TMP/codes" | uniq -c)"
+"$PY" - "$ZOO" "$TMP" <<'PY' || fail "classifier answers differ from eager PyTorch"
+import json, sys
+zoo, tmp = sys.argv[1:]
+want = json.load(open(f"{zoo}/classifier/fmnist-cnn-small.sample.json"))["argmax"]
+rows = []
+for i in range(64):
+    r = json.load(open(f"{tmp}/res{i}.json"))
+    assert r["id"] == f"img{i}", r.get("id")
+    logits = r["outputs"][0]["data"]
+    assert r["outputs"][0]["shape"] == [1, 10]
+    assert logits.index(max(logits)) == want[i], (i, logits)
+    e = r["parameters"]["energy"]
+    assert e["joules"] > 0 and e["source"], e
+    rows.append(e["batch_rows"])
+print(f"64 images ok; batch sizes seen: {sorted(set(rows))}")
+PY
+[[ $(post /v2/models/fmnist-cnn-small/infer '{"inputs":[{"name":"image","shape":[1,2],"datatype":"FP32","data":[1,2]}]}') == 400 ]] \
+  || fail "a wrong shape is not 400: $(cat "$TMP/body")"
+[[ $(post /v2/models/fmnist-cnn-small/infer '{"inputs":[{"name":"image","shape":[1],"datatype":"FP32","data":[1,2]}]}') == 400 ]] \
+  || fail "data that does not fit its shape is not 400"
+[[ $(post /v2/models/nope/infer '{"inputs":[]}') == 404 ]] || fail "unknown model infer is not 404"
+[[ $(post /v2/models/pycode-tiny/infer '{"inputs":[{"name":"text_input","datatype":"BYTES","shape":[1],"data":["import os"]}],"parameters":{"max_tokens":6,"temperature":0,"ignore_eos":true}}') == 200 ]] \
+  || fail "text infer: $(cat "$TMP/body")"
+json_get "$TMP/body" "j['outputs'][0]['name'] == 'text_output' and j['parameters']['completion_tokens'] == 6 and j['parameters']['energy']['joules'] > 0" \
+  | grep -q True || fail "text infer body: $(cat "$TMP/body")"
+curl -s "$URL/metrics" | promtool check metrics 2>/dev/null || { command -v promtool >/dev/null && fail "promtool rejects /metrics"; }
+kill -TERM $PID && wait $PID && PID=""
+echo "serve kserve: ok"

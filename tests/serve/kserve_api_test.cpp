@@ -1,0 +1,93 @@
+// KServe v2 bodies: tensors parse from flat or nested data with their shapes and datatypes,
+// malformed ones are 400 naming the tensor, text requests take their sampling from
+// "parameters", and responses keep only the requested outputs and carry the energy.
+#include "serve/kserve_api.h"
+
+#include <gtest/gtest.h>
+
+namespace wattserve::serve {
+namespace {
+
+int status_of(const std::string& body) {
+  try {
+    parse_infer_request(body);
+  } catch (const ApiError& e) {
+    return e.status;
+  }
+  return 200;
+}
+
+TEST(KserveRequest, TensorsFromFlatAndNestedData) {
+  const auto r = parse_infer_request(R"({"id": "a", "inputs": [
+      {"name": "x", "shape": [2, 2], "datatype": "FP32", "data": [[1, 2], [3, 4.5]]},
+      {"name": "ids", "shape": [2], "datatype": "INT64", "data": [7, -8]}],
+      "outputs": [{"name": "y"}]})");
+  EXPECT_EQ(r.id, "a");
+  EXPECT_EQ(r.inputs.at("x").shape, (std::vector<std::int64_t>{2, 2}));
+  EXPECT_EQ(r.inputs.at("x").f32, (std::vector<float>{1, 2, 3, 4.5f}));
+  EXPECT_EQ(r.inputs.at("ids").i64, (std::vector<std::int64_t>{7, -8}));
+  EXPECT_EQ(r.outputs, (std::vector<std::string>{"y"}));
+}
+
+TEST(KserveRequest, MalformedTensorsAre400) {
+  for (const char* body :
+       {R"({"inputs": []})", R"({"inputs": [{"shape": [1], "datatype": "FP32", "data": [1]}]})",
+        R"({"inputs": [{"name": "x", "shape": [2], "datatype": "FP32", "data": [1]}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1, 2]}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP16", "data": [1]}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": ["a"]}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": "INT64", "data": [1.5]}]})",
+        R"({"inputs": [{"name": "x", "shape": [-1], "datatype": "FP32", "data": []}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1e300]}]})",
+        R"({"inputs": [{"name": "x", "shape": [100000, 100000], "datatype": "FP32", "data": []}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]},
+                          {"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "id": 5})",
+        R"({"inputs": )", R"("x")"}) {
+    EXPECT_EQ(status_of(body), 400) << body;
+  }
+}
+
+TEST(KserveRequest, TextInputAndParameters) {
+  const auto r = parse_text_infer_request(
+      R"({"inputs": [{"name": "text_input", "datatype": "BYTES", "shape": [1], "data": ["def "]}],
+          "parameters": {"max_tokens": 5, "temperature": 0, "stream": true}})",
+      {});
+  EXPECT_EQ(r.prompt, "def ");
+  EXPECT_EQ(r.sampling.max_tokens, 5);
+  EXPECT_EQ(r.sampling.temperature, 0.0f);
+  EXPECT_EQ(parse_text_infer_request(
+                R"({"inputs": [{"name": "text_input", "datatype": "BYTES", "shape": [1],
+                    "data": ["x"]}]})",
+                {})
+                .sampling.max_tokens,
+            64);
+  EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "text_input", "datatype": "BYTES",
+      "shape": [1], "data": ["x"]}], "parameters": {"max_tokens": -3}})",
+                                        {}),
+               ApiError);
+  EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "prompt", "datatype": "BYTES",
+      "shape": [1], "data": ["x"]}]})",
+                                        {}),
+               ApiError);
+}
+
+TEST(KserveResponse, RequestedOutputsAndEnergy) {
+  engine::NamedTensors out;
+  out["a"].shape = {1, 2};
+  out["a"].f32 = {0.5f, 1.5f};
+  out["b"].shape = {1};
+  out["b"].dtype = engine::DType::kInt64;
+  out["b"].i64 = {3};
+  const auto all = infer_response("m", "id1", out, {}, {{"joules", 1.0}});
+  EXPECT_EQ(all["outputs"].size(), 2u);
+  EXPECT_EQ(all["id"], "id1");
+  EXPECT_EQ(all["parameters"]["energy"]["joules"], 1.0);
+  const auto only_b = infer_response("m", "", out, {"b"}, {});
+  ASSERT_EQ(only_b["outputs"].size(), 1u);
+  EXPECT_EQ(only_b["outputs"][0]["datatype"], "INT64");
+  EXPECT_FALSE(only_b.contains("id"));
+}
+
+}  // namespace
+}  // namespace wattserve::serve
