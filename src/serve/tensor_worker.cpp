@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/tensor_check.h"
+#include "run/run.h"
 #include "serve/serve_metrics.h"
 
 namespace wattserve::serve {
@@ -25,20 +26,6 @@ bool compatible(const engine::NamedTensors& a, const engine::NamedTensors& b) {
     }
   }
   return true;
-}
-
-engine::Tensor rows_of(const engine::Tensor& t, std::int64_t begin, std::int64_t end) {
-  engine::Tensor out;
-  out.dtype = t.dtype;
-  out.shape = t.shape;
-  out.shape[0] = end - begin;
-  const std::size_t row = t.shape[0] == 0 ? 0 : t.element_count() / t.shape[0];
-  if (t.dtype == engine::DType::kFloat32) {
-    out.f32.assign(t.f32.begin() + begin * row, t.f32.begin() + end * row);
-  } else {
-    out.i64.assign(t.i64.begin() + begin * row, t.i64.begin() + end * row);
-  }
-  return out;
 }
 
 }  // namespace
@@ -116,7 +103,8 @@ std::vector<std::shared_ptr<TensorJob>> TensorWorker::next_batch(std::unique_loc
   const auto deadline =
       batch.front()->submitted + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      std::chrono::duration<double>(options_.max_wait_s));
-  for (;;) {
+  // Moves the waiting requests that fit (rows and shapes) into the batch, oldest first.
+  const auto take_fitting = [&] {
     for (auto it = queue_.begin(); it != queue_.end() && rows < options_.max_batch;) {
       if (rows + (*it)->rows <= options_.max_batch &&
           compatible(batch.front()->inputs, (*it)->inputs)) {
@@ -127,19 +115,12 @@ std::vector<std::shared_ptr<TensorJob>> TensorWorker::next_batch(std::unique_loc
         ++it;
       }
     }
+  };
+  for (;;) {
+    take_fitting();
     if (rows >= options_.max_batch || stopping_) break;
     if (cv_.wait_until(lk, deadline) == std::cv_status::timeout) {
-      // One last look at what arrived with the timeout.
-      for (auto it = queue_.begin(); it != queue_.end();) {
-        if (rows + (*it)->rows <= options_.max_batch &&
-            compatible(batch.front()->inputs, (*it)->inputs)) {
-          rows += (*it)->rows;
-          batch.push_back(std::move(*it));
-          it = queue_.erase(it);
-        } else {
-          ++it;
-        }
-      }
+      take_fitting();  // what arrived with the timeout
       break;
     }
   }
@@ -202,7 +183,7 @@ void TensorWorker::execute(std::vector<std::shared_ptr<TensorJob>>& batch) {
     r.run_s = run_s;
     if (!error) {
       for (const auto& [name, t] : outputs)
-        r.outputs.emplace(name, rows_of(t, offset, offset + j->rows));
+        r.outputs.emplace(name, run::slice_rows(t, offset, offset + j->rows));
     }
     offset += j->rows;
     const auto w = meter_.end(*j->window);
