@@ -285,10 +285,7 @@ int run_run(const RunFlags& f) {
     return 2;
   }
   try {
-    energy::MeterOptions mo;
-    mo.interval_ns = static_cast<std::int64_t>(f.interval_ms * 1e6);
-    auto found = energy::discover_sensors(f.sensors.selection());
-    meter = std::make_unique<energy::Meter>(std::move(found.sensors), mo);
+    meter = make_meter(f.sensors, f.interval_ms);
   } catch (const std::exception& e) {
     eprint("wattserve run: sensors: {}\n", e.what());
     return 1;

@@ -63,4 +63,11 @@ energy::SensorSelection SensorFlags::selection() const {
   return out;
 }
 
+std::unique_ptr<energy::Meter> make_meter(const SensorFlags& f, double interval_ms) {
+  energy::MeterOptions mo;
+  mo.interval_ns = static_cast<std::int64_t>(interval_ms * 1e6);
+  auto found = energy::discover_sensors(f.selection());
+  return std::make_unique<energy::Meter>(std::move(found.sensors), mo);
+}
+
 }  // namespace wattserve::cli

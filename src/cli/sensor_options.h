@@ -3,9 +3,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 
 #include "energy/discovery.h"
+#include "energy/meter.h"
 
 namespace wattserve::cli {
 
@@ -18,5 +20,9 @@ struct SensorFlags {
 };
 
 void add_sensor_flags(CLI::App* app, SensorFlags& f);
+
+// A meter over the sensors the flags select, sampling every interval_ms (not started). Throws
+// what sensor discovery throws (e.g. an external meter that cannot be read).
+std::unique_ptr<energy::Meter> make_meter(const SensorFlags& f, double interval_ms);
 
 }  // namespace wattserve::cli

@@ -179,6 +179,18 @@ CompletionRequest parse_completion_request(std::string_view body, bool chat,
   return r;
 }
 
+RequestEnergy request_energy(const energy::WindowReport& w, const energy::CarbonIntensity& carbon,
+                             double pue) {
+  RequestEnergy e;
+  e.joules = w.attributed_joules;
+  e.dynamic_joules = w.has_baseline ? w.attributed_dynamic_joules : -1;
+  e.window_joules = w.joules;
+  e.duration_s = w.duration_s;
+  e.grams_co2e = energy::emissions_kg(w.attributed_joules, carbon, pue) * 1e3;
+  e.source = std::string(energy::to_string(w.source));
+  return e;
+}
+
 json energy_json(const RequestEnergy& e, int completion_tokens) {
   return {{"joules", e.joules},
           {"dynamic_joules", e.dynamic_joules < 0 ? json(nullptr) : json(e.dynamic_joules)},

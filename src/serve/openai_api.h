@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "energy/carbon.h"
+#include "energy/meter.h"
 #include "engine/engine.h"
 
 namespace wattserve::serve {
@@ -69,6 +71,10 @@ struct RequestEnergy {
   double grams_co2e = 0;
   std::string source;  // counter, integrated, estimate
 };
+// A request's figures from its closed meter window: attributed joules (above idle with a
+// baseline), the window's total, emissions of the attributed joules, the weakest source.
+RequestEnergy request_energy(const energy::WindowReport& w, const energy::CarbonIntensity& carbon,
+                             double pue);
 nlohmann::json energy_json(const RequestEnergy& e, int completion_tokens);
 
 struct CompletionResult {

@@ -188,12 +188,7 @@ void TensorWorker::execute(std::vector<std::shared_ptr<TensorJob>>& batch) {
     offset += j->rows;
     const auto w = meter_.end(*j->window);
     j->window.reset();
-    r.energy.joules = w.attributed_joules;
-    r.energy.dynamic_joules = w.has_baseline ? w.attributed_dynamic_joules : -1;
-    r.energy.window_joules = w.joules;
-    r.energy.duration_s = w.duration_s;
-    r.energy.grams_co2e = energy::emissions_kg(w.attributed_joules, carbon_, pue_) * 1e3;
-    r.energy.source = std::string(energy::to_string(w.source));
+    r.energy = request_energy(w, carbon_, pue_);
     if (metrics_) metrics_->on_tensor_request(name_, r);
     j->result.set_value(std::move(r));
   }

@@ -127,12 +127,7 @@ TextJobResult TextWorker::execute(TextJob& job) {
   if (first) r.ttft_s = r.total_s;
   const auto w = meter_.end(*job.window);
   job.window.reset();
-  r.energy.joules = w.attributed_joules;
-  r.energy.dynamic_joules = w.has_baseline ? w.attributed_dynamic_joules : -1;
-  r.energy.window_joules = w.joules;
-  r.energy.duration_s = w.duration_s;
-  r.energy.grams_co2e = energy::emissions_kg(w.attributed_joules, carbon_, pue_) * 1e3;
-  r.energy.source = std::string(energy::to_string(w.source));
+  r.energy = request_energy(w, carbon_, pue_);
   if (timed_out) {
     r.error = ApiError(504, "timeout", "", "the request timed out while generating");
   }
