@@ -41,17 +41,8 @@ RAW=$OUT/engines.jsonl
 [[ -x $WS && -x $BARE ]] || { echo "build first: bash scripts/build.sh" >&2; exit 1; }
 PROMPT=$'class Parser:\n    def __init__(self, '
 
-if [[ -z $LB ]]; then
-  LB=$DEPS/llama.cpp/bench-build/bin/llama-bench
-  if [[ ! -x $LB ]]; then
-    echo "building llama-bench into $DEPS/llama.cpp/bench-build (once)" >&2
-    cmake -S "$DEPS/llama.cpp/src" -B "$DEPS/llama.cpp/bench-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-      -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-      -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF >/dev/null
-    cmake --build "$DEPS/llama.cpp/bench-build" --target llama-bench -j"$(nproc)" >/dev/null
-  fi
-fi
+source bench/llama_tools.sh
+[[ -n $LB ]] || LB=$(llama_tool llama-bench)
 
 cell() {  # MODEL ENGINE QUANT: REPEATS runs -> one JSON line each in $RAW.tmp
   local q=() i

@@ -4,6 +4,7 @@
 #   bash scripts/build.sh                     release-ish build in build/ (all engines)
 #   bash scripts/build.sh --sanitize address  ASan+UBSan build in build-asan/ (no engines)
 #   bash scripts/build.sh --sanitize thread   TSan build in build-tsan/ (no engines)
+#   bash scripts/build.sh --sanitize fuzzer   libFuzzer targets (clang, ASan+UBSan) in build-fuzz/
 #
 # Extra arguments after -- go to CMake's configure step.
 set -euo pipefail
@@ -26,7 +27,9 @@ case "$SAN" in
   "") DIR=build ;;
   address) DIR=build-asan ;;
   thread) DIR=build-tsan ;;
-  *) echo "build.sh: --sanitize takes address or thread" >&2; exit 2 ;;
+  fuzzer) DIR=build-fuzz
+          ARGS+=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWATTSERVE_BUILD_TESTS=OFF) ;;
+  *) echo "build.sh: --sanitize takes address, thread or fuzzer" >&2; exit 2 ;;
 esac
 if [[ -n $SAN ]]; then
   # Sanitizer builds check our code; the engines' prebuilt libraries are not instrumented.
@@ -34,5 +37,7 @@ if [[ -n $SAN ]]; then
          -DWATTSERVE_WITH_ONNX=OFF -DWATTSERVE_WITH_TORCH=OFF -DWATTSERVE_BUILD_BENCH=OFF)
 fi
 cmake -S . -B "$DIR" "${ARGS[@]}" "${EXTRA[@]}" >/dev/null
-cmake --build "$DIR" -j"$(nproc)"
+TARGET=()
+[[ $SAN == fuzzer ]] && TARGET=(--target fuzzers)  # only the fuzz targets and what they use
+cmake --build "$DIR" -j"$(nproc)" "${TARGET[@]}"
 echo "$DIR"

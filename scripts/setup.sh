@@ -30,6 +30,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # promtool checks the server's /metrics exposition in the tests
   prometheus
+  # `wattserve serve --config` files (TOML)
+  libtomlplusplus-dev
   # the OCR pipeline's images and geometry (src/ocr)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # engines: LibTorch (+ a fast BLAS) and the Python side used to build demo models

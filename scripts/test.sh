@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: the normal build, then AddressSanitizer+UBSan and
-# ThreadSanitizer builds of the same tests. Idempotent: a second run reuses the installed
+# ThreadSanitizer builds of the same tests, then a short run of the fuzz targets. Idempotent: a second run reuses the installed
 # dependencies (scripts/setup.sh) and the build folders.
 #
 #   bash scripts/test.sh           everything (what CI runs)
@@ -31,5 +31,9 @@ run_ctest build-asan
 
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
 bash scripts/build.sh --sanitize thread
-# TSan checks the threaded code: the meter, the sensors with their own threads, the CLI.
+# TSan checks the threaded code: the meter, the sensors with their own threads, the server's
+# workers (on fake engines), the CLI.
 run_ctest build-tsan
+
+# A short libFuzzer run over the server's request parsers (clang, ASan+UBSan).
+bash scripts/fuzz.sh 20

@@ -10,7 +10,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "cli/carbon_options.h"
@@ -20,6 +23,7 @@
 #include "energy/atomic_file.h"
 #include "energy/discovery.h"
 #include "engine/engines.h"
+#include "serve/serve_config.h"
 #include "serve/server.h"
 #include "zoo/zoo.h"
 
@@ -29,16 +33,15 @@ namespace {
 
 struct ServeFlags {
   std::vector<std::string> models;
-  std::string engine, provider = "cpu", quant, zoo;
-  int threads = 0;
-  serve::ServerOptions server;
-  serve::TextModelSettings text;
-  serve::TensorModelSettings tensor;
+  std::string config_file, zoo;
+  serve::ModelSpec defaults;  // every --model's settings; where [[model]] tables in --config start
+  serve::ServeConfig config;  // server settings; models from --model and --config
+  std::string policy = "fcfs";
   double max_wait_ms = 5;
   std::string ready_file;
-  double idle_s = 0, interval_ms = 100;
   SensorFlags sensors;
   CarbonFlags carbon;
+  std::function<bool(std::string_view)> given;  // was this [server] key given as a flag?
 };
 
 // SIGINT/SIGTERM write the signal number to a pipe (async-signal-safe) that a normal thread
@@ -55,14 +58,34 @@ bool loopback(const std::string& host) {
 }
 
 int run_serve(ServeFlags f) {
-  if (f.server.api_key.empty()) {
-    if (const char* k = std::getenv("WATTSERVE_API_KEY"); k && *k) f.server.api_key = k;
+  serve::ServeConfig& cfg = f.config;
+  try {
+    f.defaults.text.worker.policy = serve::parse_schedule_policy(f.policy);
+    f.defaults.tensor.max_wait_s = f.max_wait_ms / 1e3;
+    for (const auto& m : f.models) {
+      serve::ModelSpec spec = f.defaults;
+      spec.model = m;
+      cfg.models.push_back(std::move(spec));
+    }
+    if (!f.config_file.empty()) serve::load_serve_config(f.config_file, cfg, f.defaults, f.given);
+  } catch (const std::exception& e) {
+    eprint("wattserve serve: {}\n", e.what());
+    return 2;
   }
-  if (!loopback(f.server.host) && f.server.api_key.empty()) {
+  if (cfg.models.empty()) {
+    eprint(
+        "wattserve serve: nothing to serve: give --model NAME or a --config file with "
+        "[[model]] tables\n");
+    return 2;
+  }
+  if (cfg.server.api_key.empty()) {
+    if (const char* k = std::getenv("WATTSERVE_API_KEY"); k && *k) cfg.server.api_key = k;
+  }
+  if (!loopback(cfg.server.host) && cfg.server.api_key.empty()) {
     eprint(
         "wattserve serve: binding {} exposes the server beyond this machine: set --api-key "
         "(or WATTSERVE_API_KEY)\n",
-        f.server.host);
+        cfg.server.host);
     return 2;
   }
   if (::pipe(g_signal_pipe) != 0) {
@@ -77,11 +100,20 @@ int run_serve(ServeFlags f) {
   sigaction(SIGTERM, &sa, nullptr);
 
   const std::string zoo_dir = f.zoo.empty() ? zoo::default_zoo_dir() : f.zoo;
-  std::vector<std::pair<std::string, zoo::Resolved>> resolved;
+  std::vector<std::pair<serve::ModelSpec, zoo::Resolved>> resolved;
+  std::set<std::string> names;
   energy::CarbonIntensity carbon;
   try {
-    for (const auto& m : f.models)
-      resolved.emplace_back(m, zoo::resolve(m, f.engine, f.quant, zoo_dir));
+    for (auto& m : cfg.models) {
+      auto where = zoo::resolve(m.model, m.engine, m.quant, zoo_dir);
+      if (m.name.empty()) m.name = where.entry ? where.entry->model : m.model;
+      if (!names.insert(m.name).second) {
+        throw std::invalid_argument(fmt::format(
+            "two models would be served as '{}': give one a name (name = \"...\" in --config)",
+            m.name));
+      }
+      resolved.emplace_back(m, std::move(where));
+    }
     carbon = energy::resolve_carbon(f.carbon.settings());
   } catch (const std::exception& e) {
     eprint("wattserve serve: {}\n", e.what());
@@ -89,40 +121,45 @@ int run_serve(ServeFlags f) {
   }
   std::unique_ptr<energy::Meter> meter;
   try {
-    meter = make_meter(f.sensors, f.interval_ms);
+    meter = make_meter(f.sensors, cfg.interval_ms);
   } catch (const std::exception& e) {
     eprint("wattserve serve: sensors: {}\n", e.what());
     return 1;
   }
   meter->start();
-  if (f.idle_s > 0) {
-    eprint("wattserve serve: measuring idle power for {} s\n", f.idle_s);
-    meter->set_idle_baseline(meter->measure_idle(static_cast<std::int64_t>(f.idle_s * 1e9)));
+  if (cfg.idle_s > 0) {
+    eprint("wattserve serve: measuring idle power for {} s\n", cfg.idle_s);
+    meter->set_idle_baseline(meter->measure_idle(static_cast<std::int64_t>(cfg.idle_s * 1e9)));
   }
-  auto server = std::make_unique<serve::Server>(f.server, *meter, carbon, f.carbon.pue);
-  for (auto& [name, where] : resolved) {
+  auto server = std::make_unique<serve::Server>(cfg.server, *meter, carbon, f.carbon.pue);
+  for (auto& [spec, where] : resolved) {
     try {
       engine::LoadOptions lo;
-      lo.provider = f.provider;
-      lo.threads = f.threads;
+      lo.provider = spec.provider;
+      lo.threads = spec.threads;
+      lo.context_length = spec.context;
+      lo.f32_kv_cache = spec.kv_cache == "f32";
       auto model = engine::load_engine(where.engine).load(where.path, lo);
-      const std::string served = where.entry ? where.entry->model : name;
+      std::string how;
       if (model->kind() == engine::ModelKind::kTextGeneration) {
-        server->add_text_model(served, std::move(model), f.text);
+        const int parallel = server->add_text_model(spec.name, std::move(model), spec.text);
+        how = fmt::format("{} sequence{} per step, {}", parallel, parallel == 1 ? "" : "s",
+                          serve::to_string(spec.text.worker.policy));
       } else {
-        serve::TensorModelSettings ts = f.tensor;
-        ts.worker.max_queue = f.text.worker.max_queue;
-        ts.worker.max_wait_s = f.max_wait_ms / 1e3;
-        ts.slo = f.text.slo;
-        server->add_tensor_model(served, std::move(model), ts);
+        serve::TensorModelSettings ts;
+        ts.worker = spec.tensor;
+        ts.worker.max_queue = spec.text.worker.max_queue;
+        ts.slo = spec.text.slo;
+        server->add_tensor_model(spec.name, std::move(model), ts);
+        how = fmt::format("batches of up to {} rows", ts.worker.max_batch);
       }
-      eprint("wattserve serve: {} -> {} on {} ({})\n", served, where.path, where.engine,
-             f.provider);
+      eprint("wattserve serve: {} -> {} on {} ({}; {})\n", spec.name, where.path, where.engine,
+             spec.provider, how);
     } catch (const engine::EngineError& e) {
-      eprint("wattserve serve: {}: {}\n", name, e.what());
+      eprint("wattserve serve: {}: {}\n", spec.model, e.what());
       return e.kind() == engine::EngineError::Kind::kRuntime ? 1 : 2;
     } catch (const std::invalid_argument& e) {
-      eprint("wattserve serve: {}: {}\n", name, e.what());
+      eprint("wattserve serve: {}: {}\n", spec.model, e.what());
       return 2;
     }
   }
@@ -133,7 +170,7 @@ int run_serve(ServeFlags f) {
     eprint("wattserve serve: {}\n", e.what());
     return 1;
   }
-  const std::string url = fmt::format("http://{}:{}", f.server.host, port);
+  const std::string url = fmt::format("http://{}:{}", cfg.server.host, port);
   eprint("wattserve serve: listening on {} (OpenAI API at {}/v1, metrics at {}/metrics)\n", url,
          url, url);
   if (!f.ready_file.empty()) energy::write_file_atomic(f.ready_file, url + "\n");
@@ -169,64 +206,128 @@ Command add_serve(CLI::App& app) {
       "\"}'\n"
       "SIGINT/SIGTERM finish in-flight requests, then exit 0.");
   sub->add_option("-m,--model", f->models,
-                  "Model to serve (repeatable): a zoo name (served under that name) or a file")
-      ->required();
-  sub->add_option("-e,--engine", f->engine, "llama, onnx or torch (default: as `wattserve run`)")
-      ->check(CLI::IsMember({"llama", "onnx", "torch"}));
-  sub->add_option("--provider", f->provider, "Execution provider")->capture_default_str();
-  sub->add_option("--quant", f->quant, "GGUF quantisation of zoo models: f32, f16, q8_0, q4_0")
-      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}));
-  sub->add_option("--zoo", f->zoo,
-                  "Model zoo folder (default: $WATTSERVE_ZOO, else the built one)");
-  sub->add_option("--threads", f->threads, "CPU threads per model (0: all)")
+                  "Model to serve (repeatable): a zoo name (served under that name) or a file. "
+                  "The model flags below apply to each");
+  sub->add_option("-c,--config", f->config_file,
+                  "TOML file with [server] settings and [[model]] tables, each with its own "
+                  "engine, batching, scheduling and SLOs (docs/serve.md; example: "
+                  "examples/serve.toml). Flags given as well override its [server] keys")
+      ->check(CLI::ExistingFile);
+  auto& d = f->defaults;
+  const char* model_group = "Per model (also [[model]] keys in --config)";
+  sub->add_option("-e,--engine", d.engine, "llama, onnx or torch (default: as `wattserve run`)")
+      ->check(CLI::IsMember({"llama", "onnx", "torch"}))
+      ->group(model_group);
+  sub->add_option("--provider", d.provider, "Execution provider")
       ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
-  auto& s = f->server;
-  sub->add_option("--host", s.host, "Address to bind; other than loopback needs --api-key")
-      ->capture_default_str();
-  sub->add_option("--port", s.port, "TCP port; 0 picks a free one")
+      ->group(model_group);
+  sub->add_option("--quant", d.quant, "GGUF quantisation of zoo models: f32, f16, q8_0, q4_0")
+      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))
+      ->group(model_group);
+  sub->add_option("--threads", d.threads, "CPU threads per model (0: all)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  sub->add_option("--api-key", s.api_key,
-                  "Require 'Authorization: Bearer KEY' (default: $WATTSERVE_API_KEY; none)");
-  sub->add_option("--ready-file", f->ready_file,
-                  "Write the server's URL to this file once it accepts connections");
-  sub->add_option("--max-queue", f->text.worker.max_queue,
+      ->check(CLI::Range(0, 1024))
+      ->group(model_group);
+  sub->add_option("--context", d.context,
+                  "Text models: tokens of context (prompt + output) per sequence; 0: the "
+                  "model's trained context, at most 4096")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20))
+      ->group(model_group);
+  sub->add_option("--kv-cache", d.kv_cache,
+                  "llama: KV cache precision, f16 (llama.cpp's default, as llama-server) or f32")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f16", "f32"}))
+      ->group(model_group);
+  sub->add_option("--parallel", d.text.worker.parallel,
+                  "Text models on llama.cpp: sequences decoded together in each step "
+                  "(continuous batching; requests join and leave between steps). Engines "
+                  "without it run one sequence at a time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256))
+      ->group(model_group);
+  sub->add_option("--schedule", f->policy,
+                  "Which waiting request runs next: fcfs (first come, first served) or sjf "
+                  "(shortest predicted output first, by a predictor learned from served "
+                  "requests, with aging)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fcfs", "sjf"}))
+      ->group(model_group);
+  sub->add_option("--sjf-aging", d.text.worker.aging_s,
+                  "sjf: seconds after which a waiting request goes before every newer one "
+                  "(its predicted length counts x (1 - waited / this))")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 86400.0))
+      ->group(model_group);
+  sub->add_option("--max-queue", d.text.worker.max_queue,
                   "Requests waiting per model before new ones get 503 + Retry-After")
       ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
-  sub->add_option("--max-batch", f->tensor.worker.max_batch,
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->group(model_group);
+  sub->add_option("--max-batch", d.tensor.max_batch,
                   "Tensor models: rows per batch at most (dynamic batching)")
       ->capture_default_str()
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20))
+      ->group(model_group);
   sub->add_option("--max-wait-ms", f->max_wait_ms,
                   "Tensor models: how long the oldest request waits for others to batch with")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 10'000.0));
-  sub->add_option("--timeout", s.request_timeout_s, "Seconds a request may wait and run")
-      ->capture_default_str()
-      ->check(CLI::Range(0.001, 86400.0));
-  sub->add_option("--max-body", s.max_body_bytes, "Largest request body in bytes (413 above)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
-  sub->add_option("--max-tokens-limit", s.limits.max_tokens, "Largest max_tokens a request may ask")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
-  sub->add_option("--chat-template", f->text.chat_template,
+      ->check(CLI::Range(0.0, 10'000.0))
+      ->group(model_group);
+  sub->add_option("--chat-template", d.text.chat_template,
                   "How chat messages become a prompt: plain or chatml")
       ->capture_default_str()
-      ->check(CLI::IsMember({"plain", "chatml"}));
-  sub->add_option("--slo-ttft", f->text.slo.ttft_s, "TTFT SLO in seconds (0: none)")->group("SLO");
-  sub->add_option("--slo-tpot", f->text.slo.tpot_s, "Time-per-output-token SLO in seconds")
-      ->group("SLO");
-  sub->add_option("--slo-e2e", f->text.slo.e2e_s, "End-to-end latency SLO in seconds")
-      ->group("SLO");
-  sub->add_option("--idle", f->idle_s,
-                  "Measure idle power for this many seconds at start (dynamic energy per request)")
-      ->check(CLI::Range(0.0, 3600.0));
-  sub->add_option("--interval", f->interval_ms, "Meter sampling interval in ms")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 60'000.0));
+      ->check(CLI::IsMember({"plain", "chatml"}))
+      ->group(model_group);
+  sub->add_option("--slo-ttft", d.text.slo.ttft_s, "TTFT SLO in seconds (0: none)")
+      ->group(model_group);
+  sub->add_option("--slo-tpot", d.text.slo.tpot_s, "Time-per-output-token SLO in seconds")
+      ->group(model_group);
+  sub->add_option("--slo-e2e", d.text.slo.e2e_s, "End-to-end latency SLO in seconds")
+      ->group(model_group);
+  sub->add_option("--zoo", f->zoo,
+                  "Model zoo folder (default: $WATTSERVE_ZOO, else the built one)");
+
+  // Server settings: also the [server] table of --config, whose keys these flags override.
+  auto& c = f->config;
+  auto& s = c.server;
+  std::map<std::string, CLI::Option*> server_flags;
+  server_flags["host"] =
+      sub->add_option("--host", s.host, "Address to bind; other than loopback needs --api-key")
+          ->capture_default_str();
+  server_flags["port"] = sub->add_option("--port", s.port, "TCP port; 0 picks a free one")
+                             ->capture_default_str()
+                             ->check(CLI::Range(0, 65535));
+  server_flags["api_key"] =
+      sub->add_option("--api-key", s.api_key,
+                      "Require 'Authorization: Bearer KEY' (default: $WATTSERVE_API_KEY; none)");
+  sub->add_option("--ready-file", f->ready_file,
+                  "Write the server's URL to this file once it accepts connections");
+  server_flags["timeout"] =
+      sub->add_option("--timeout", s.request_timeout_s, "Seconds a request may wait and run")
+          ->capture_default_str()
+          ->check(CLI::Range(0.001, 86400.0));
+  server_flags["max_body"] =
+      sub->add_option("--max-body", s.max_body_bytes, "Largest request body in bytes (413 above)")
+          ->capture_default_str()
+          ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  server_flags["max_tokens_limit"] = sub->add_option("--max-tokens-limit", s.limits.max_tokens,
+                                                     "Largest max_tokens a request may ask")
+                                         ->capture_default_str()
+                                         ->check(CLI::Range(1, 1 << 20));
+  server_flags["idle"] =
+      sub->add_option("--idle", c.idle_s,
+                      "Measure idle power for this many seconds at start (dynamic energy per "
+                      "request)")
+          ->check(CLI::Range(0.0, 3600.0));
+  server_flags["interval"] =
+      sub->add_option("--interval", c.interval_ms, "Meter sampling interval in ms")
+          ->capture_default_str()
+          ->check(CLI::Range(1.0, 60'000.0));
+  f->given = [server_flags](std::string_view key) {
+    const auto it = server_flags.find(std::string(key));
+    return it != server_flags.end() && it->second->count() > 0;
+  };
   add_carbon_flags(sub, f->carbon);
   add_sensor_flags(sub, f->sensors);
   return {sub, [f] { return run_serve(*f); }};

@@ -155,14 +155,23 @@ Meter::WindowId Meter::begin(std::string label, double weight) {
 }
 
 void Meter::set_weight(WindowId id, double weight) {
-  if (!(weight >= 0) || !std::isfinite(weight)) {
-    throw std::invalid_argument("window weight must be a finite number >= 0");
+  const std::pair<WindowId, double> one[1] = {{id, weight}};
+  set_weights(one);
+}
+
+void Meter::set_weights(std::span<const std::pair<WindowId, double>> weights) {
+  for (const auto& [id, weight] : weights) {
+    if (!(weight >= 0) || !std::isfinite(weight)) {
+      throw std::invalid_argument("window weight must be a finite number >= 0");
+    }
   }
+  if (weights.empty()) return;
   std::lock_guard lk(mu_);
-  auto it = windows_.find(id);
-  if (it == windows_.end()) throw std::invalid_argument("unknown meter window");
-  sample_locked();  // intervals so far keep the old weight
-  it->second.weight = weight;
+  for (const auto& [id, weight] : weights) {
+    if (windows_.find(id) == windows_.end()) throw std::invalid_argument("unknown meter window");
+  }
+  sample_locked();  // intervals so far keep the old weights
+  for (const auto& [id, weight] : weights) windows_.find(id)->second.weight = weight;
 }
 
 WindowReport Meter::end(WindowId id) {

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "energy/clock.h"
@@ -96,6 +97,8 @@ class Meter {
   WindowId begin(std::string label = {}, double weight = 1.0);
   // Changes a window's weight for intervals from now on (e.g. tokens processed so far).
   void set_weight(WindowId id, double weight);
+  // Changes several windows' weights at one sample (one call per server decode step).
+  void set_weights(std::span<const std::pair<WindowId, double>> weights);
   // Closes the window; throws std::invalid_argument for an unknown or closed id.
   WindowReport end(WindowId id);
   // The window's figures so far, without closing it (takes a sample).

@@ -80,6 +80,11 @@ TensorModel& Model::tensor() {
   throw EngineError(EngineError::Kind::kUnsupported, "not a tensor-inference model");
 }
 
+std::unique_ptr<BatchDecoder> TextModel::batch_decoder(int) {
+  throw EngineError(EngineError::Kind::kUnsupported,
+                    "this engine has no continuous batching: it generates one sequence at a time");
+}
+
 void check_provider(const std::string& engine, const std::string& provider,
                     const std::vector<std::string>& available) {
   for (const auto& a : available) {

@@ -4,7 +4,8 @@
 //
 // An engine (EngineFactory, see plugin_abi.h) lists the execution providers it can use on this
 // machine and loads a Model with one of them. A model is one of two kinds:
-//   - TextModel:   tokenize / detokenize / generate (streaming tokens through a callback);
+//   - TextModel:   tokenize / detokenize / generate (streaming tokens through a callback), and
+//                  where the engine has it (llama.cpp) a BatchDecoder for continuous batching;
 //   - TensorModel: named input tensors -> named output tensors (the first dimension is batch).
 #pragma once
 
@@ -105,6 +106,37 @@ enum class ModelKind { kTextGeneration, kTensorInference };
 class TextModel;
 class TensorModel;
 
+// Continuous batching (TextModel::batch_decoder): several generations share every decode step,
+// each in a slot of its own; sequences join and leave between steps. Driven by one thread.
+class BatchDecoder {
+ public:
+  // A token sampled for a slot by step(), or context_full when the slot has no room left.
+  struct Sampled {
+    int slot = 0;
+    Token token = 0;
+    std::string piece;               // its text (possibly a partial UTF-8 sequence)
+    bool end_of_generation = false;  // an end-of-generation token
+    bool context_full = false;       // no token: the slot's context is full
+  };
+  virtual ~BatchDecoder() = default;
+  virtual int capacity() const = 0;        // slots
+  virtual int context_length() const = 0;  // tokens of prompt + output one slot holds
+  // Tokens of prompt one step decodes at most, over all slots.
+  virtual int batch_tokens() const = 0;
+  // Starts a sequence in a free slot and returns the slot. Its prompt is decoded by the next
+  // steps (in chunks when longer than batch_tokens()). Throws std::invalid_argument for a bad
+  // prompt or params, std::logic_error when no slot is free.
+  virtual int add(std::span<const Token> prompt, const SamplingParams& params) = 0;
+  // Ends the slot's sequence and frees its cache. Unknown or free slots are ignored.
+  virtual void remove(int slot) = 0;
+  // Prompt tokens of the slot not yet decoded (0 once it generates).
+  virtual int pending_prompt(int slot) const = 0;
+  // One decode over every live slot: the next prompt chunk of new ones, the last sampled token
+  // of the others; then samples a token for each slot whose prompt is done. That token is the
+  // slot's input to the next step unless remove() ends it. Throws EngineError on failure.
+  virtual std::vector<Sampled> step() = 0;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -133,6 +165,10 @@ class TextModel : public Model {
   // EngineError(kUnsupported) for a vocab-only model.
   virtual GenerateResult generate(std::span<const Token> prompt, const SamplingParams& params,
                                   const TokenCallback& on_token = {}) = 0;
+  // A continuous-batching decoder with `sequences` slots of context_length() tokens each, with
+  // state of its own (it does not disturb generate()). EngineError(kUnsupported) for engines
+  // without one (the default).
+  virtual std::unique_ptr<BatchDecoder> batch_decoder(int sequences);
 };
 
 class TensorModel : public Model {

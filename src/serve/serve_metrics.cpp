@@ -5,6 +5,9 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cmath>
+#include <deque>
+
 #include "serve/tensor_worker.h"
 #include "serve/text_worker.h"
 
@@ -17,6 +20,8 @@ using Buckets = prometheus::Histogram::BucketBoundaries;
 const Buckets kLatency = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                           0.5,   1,      2.5,   5,    10,    30,   60};
 const Buckets kBatch = {1, 2, 4, 8, 16, 32, 64};
+const Buckets kTokens = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048};
+constexpr std::size_t kMaeWindow = 256;  // requests in the predictor's running MAE
 
 }  // namespace
 
@@ -33,9 +38,13 @@ struct ServeMetrics::Impl {
   prometheus::Family<prometheus::Counter>* energy;
   prometheus::Family<prometheus::Counter>* slo_requests;
   prometheus::Family<prometheus::Gauge>* slo_ratio;
+  prometheus::Family<prometheus::Histogram>* prediction_error;
+  prometheus::Family<prometheus::Gauge>* prediction_mae;
   std::mutex mu;  // guards slos and the met/all tallies
   std::map<std::string, Slo> slos;
   std::map<std::pair<std::string, std::string>, std::pair<double, double>> tally;  // met, all
+  // Per model: |error| of the online predictor and of predicting max_tokens, last kMaeWindow.
+  std::map<std::string, std::deque<std::pair<double, double>>> errors;
 
   void slo(const std::string& model, const char* name, double limit, double value) {
     if (limit <= 0) return;
@@ -103,6 +112,41 @@ ServeMetrics::ServeMetrics(std::shared_ptr<prometheus::Registry> registry)
                           .Name("wattserve_slo_attainment_ratio")
                           .Help("Share of requests that met the SLO so far")
                           .Register(r);
+  impl_->prediction_error =
+      &BuildHistogram()
+           .Name("wattserve_output_length_prediction_error_tokens")
+           .Help("|predicted - actual| output tokens of the online length predictor, per request")
+           .Register(r);
+  impl_->prediction_mae =
+      &BuildGauge()
+           .Name("wattserve_output_length_mae_tokens")
+           .Help(
+               "Mean absolute error of output-length predictions over the last 256 requests: "
+               "predictor=online (the SJF predictor) or max_tokens (predicting the cap)")
+           .Register(r);
+}
+
+void ServeMetrics::observe_batch(const std::string& model, double size) {
+  impl_->batch->Add({{"model", model}}, kBatch).Observe(size);
+}
+
+void ServeMetrics::on_prediction(const std::string& model, double predicted, int actual,
+                                 int max_tokens) {
+  auto& i = *impl_;
+  const double err = std::abs(predicted - actual);
+  i.prediction_error->Add({{"model", model}}, kTokens).Observe(err);
+  std::lock_guard lk(i.mu);
+  auto& window = i.errors[model];
+  window.emplace_back(err, std::abs(static_cast<double>(max_tokens - actual)));
+  if (window.size() > kMaeWindow) window.pop_front();
+  double online = 0, cap = 0;
+  for (const auto& [e, c] : window) {
+    online += e;
+    cap += c;
+  }
+  const auto n = static_cast<double>(window.size());
+  i.prediction_mae->Add({{"model", model}, {"predictor", "online"}}).Set(online / n);
+  i.prediction_mae->Add({{"model", model}, {"predictor", "max_tokens"}}).Set(cap / n);
 }
 
 ServeMetrics::~ServeMetrics() = default;
@@ -130,7 +174,6 @@ void ServeMetrics::on_text_request(const std::string& model, const TextJobResult
   i.ttft_s->Add({{"model", model}}, kLatency).Observe(r.ttft_s);
   if (n >= 2) i.tpot_s->Add({{"model", model}}, kLatency).Observe(tpot);
   i.e2e_s->Add({{"model", model}}, kLatency).Observe(e2e);
-  i.batch->Add({{"model", model}}, kBatch).Observe(1);
   i.prompt_tokens->Add({{"model", model}}).Increment(r.prompt_tokens);
   i.completion_tokens->Add({{"model", model}}).Increment(n);
   i.energy->Add({{"model", model}}).Increment(r.energy.joules);

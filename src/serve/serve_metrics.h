@@ -3,11 +3,14 @@
 //   wattserve_requests_total{model,status}                 counter
 //   wattserve_request_{queue,ttft,time_per_output_token,e2e}_seconds{model}   histograms
 //   wattserve_queue_length{model}                          gauge
-//   wattserve_batch_size{model}                            histogram (sequences per step)
+//   wattserve_batch_size{model}                            histogram: sequences per decode step
+//                                                          (text), rows per batch (tensor)
 //   wattserve_{prompt,completion}_tokens_total{model}      counters
 //   wattserve_request_energy_joules_total{model}           counter, energy attributed to requests
 //   wattserve_slo_requests_total{model,slo,met}            counter, slo = ttft|tpot|e2e
 //   wattserve_slo_attainment_ratio{model,slo}              gauge, met / all so far
+//   wattserve_output_length_prediction_error_tokens{model} histogram, |predicted - actual|
+//   wattserve_output_length_mae_tokens{model,predictor}    gauge, online | max_tokens
 #pragma once
 
 #include <map>
@@ -35,6 +38,10 @@ class ServeMetrics {
   void set_slo(const std::string& model, const Slo& slo);
   void count_request(const std::string& model, int status);
   void set_queue_length(const std::string& model, std::size_t length);
+  // Sequences in one decode step (text) or rows in one batch (tensor).
+  void observe_batch(const std::string& model, double size);
+  // A finished request's predicted and actual output tokens.
+  void on_prediction(const std::string& model, double predicted, int actual, int max_tokens);
   // Latencies, tokens, energy and SLOs of a finished generation (no-op for failed jobs).
   void on_text_request(const std::string& model, const TextJobResult& r);
   // Queue and end-to-end latency, batch size (rows) and energy of a tensor request.

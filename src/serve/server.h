@@ -56,9 +56,10 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Serves `model` (a text model) under `name`. Before bind().
-  void add_text_model(const std::string& name, std::unique_ptr<engine::Model> model,
-                      const TextModelSettings& settings);
+  // Serves `model` (a text model) under `name`. Before bind(). Returns the sequences per decode
+  // step its worker runs (1 where the engine has no continuous batching).
+  int add_text_model(const std::string& name, std::unique_ptr<engine::Model> model,
+                     const TextModelSettings& settings);
   // Serves `model` (a tensor model) under `name`, with dynamic batching. Before bind().
   void add_tensor_model(const std::string& name, std::unique_ptr<engine::Model> model,
                         const TensorModelSettings& settings);

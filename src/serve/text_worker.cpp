@@ -1,6 +1,11 @@
+// TextWorker: the queue, the scheduling policy and the one-at-a-time loop (text_worker.h). The
+// continuous-batching loop is in text_worker_batched.cpp.
 #include "serve/text_worker.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
 
 #include "serve/serve_metrics.h"
 
@@ -14,6 +19,19 @@ double seconds(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
+const char* to_string(SchedulePolicy p) {
+  return p == SchedulePolicy::kSjf ? "sjf" : "fcfs";
+}
+
+SchedulePolicy parse_schedule_policy(const std::string& name) {
+  if (name == "fcfs") return SchedulePolicy::kFcfs;
+  if (name == "sjf") return SchedulePolicy::kSjf;
+  throw std::invalid_argument(
+      fmt::format("unknown scheduling policy '{}': use fcfs (first come, first served) or sjf "
+                  "(shortest predicted job first)",
+                  name));
+}
+
 TextWorker::TextWorker(std::string name, std::unique_ptr<engine::Model> model, energy::Meter& meter,
                        energy::CarbonIntensity carbon, double pue, TextWorkerOptions options,
                        ServeMetrics* metrics)
@@ -24,15 +42,30 @@ TextWorker::TextWorker(std::string name, std::unique_ptr<engine::Model> model, e
       pue_(pue),
       options_(options),
       metrics_(metrics) {
-  model_->text();  // throws EngineError(kUnsupported) for a tensor model
-  thread_ = std::thread([this] { run(); });
+  if (options_.parallel < 1) throw std::invalid_argument("parallel must be >= 1");
+  if (!(options_.aging_s > 0)) throw std::invalid_argument("the SJF aging time must be > 0 s");
+  auto& text = model_->text();  // throws EngineError(kUnsupported) for a tensor model
+  if (options_.parallel > 1) {
+    try {
+      decoder_ = text.batch_decoder(options_.parallel);
+    } catch (const engine::EngineError& e) {
+      if (e.kind() != engine::EngineError::Kind::kUnsupported) throw;
+    }
+  }
+  thread_ = std::thread([this] { decoder_ ? run_batched() : run(); });
 }
 
 TextWorker::~TextWorker() {
   shutdown();
 }
 
+int TextWorker::parallel() const {
+  return decoder_ ? decoder_->capacity() : 1;
+}
+
 bool TextWorker::submit(std::shared_ptr<TextJob> job) {
+  job->features = LengthPredictor::features(job->prompt, job->sampling.max_tokens);
+  job->predicted_tokens = predictor_.predict(job->features, job->sampling.max_tokens);
   {
     std::lock_guard lk(mu_);
     if (stopping_ || queue_.size() >= options_.max_queue) return false;
@@ -58,6 +91,26 @@ void TextWorker::shutdown() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::shared_ptr<TextJob> TextWorker::take_next_locked() {
+  auto next = queue_.begin();
+  if (options_.policy == SchedulePolicy::kSjf) {
+    const auto now = std::chrono::steady_clock::now();
+    double best = std::numeric_limits<double>::infinity();
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      const double waited = seconds(now - (*it)->submitted);
+      const double score = (*it)->predicted_tokens * (1.0 - waited / options_.aging_s);
+      if (score < best) {  // ties: the older request
+        best = score;
+        next = it;
+      }
+    }
+  }
+  auto job = std::move(*next);
+  queue_.erase(next);
+  if (metrics_) metrics_->set_queue_length(name_, queue_.size());
+  return job;
+}
+
 void TextWorker::run() {
   for (;;) {
     std::shared_ptr<TextJob> job;
@@ -65,9 +118,7 @@ void TextWorker::run() {
       std::unique_lock lk(mu_);
       cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
-      job = std::move(queue_.front());
-      queue_.pop_front();
-      if (metrics_) metrics_->set_queue_length(name_, queue_.size());
+      job = take_next_locked();
     }
     TextJobResult r;
     try {
@@ -77,61 +128,86 @@ void TextWorker::run() {
     } catch (const std::exception& e) {
       r.error = ApiError(500, "server_error", "", fmt::format("the engine failed: {}", e.what()));
     }
-    if (job->window) meter_.end(*job->window);  // a job that failed before its report
-    if (metrics_) metrics_->on_text_request(name_, r);
-    job->result.set_value(std::move(r));
-    if (job->on_done) job->on_done();
+    if (metrics_ && !r.error) metrics_->observe_batch(name_, 1);
+    finish(*job, std::move(r));
   }
+}
+
+std::vector<engine::Token> TextWorker::admit(TextJob& job, TextJobResult& r) {
+  r.queue_s = seconds(std::chrono::steady_clock::now() - job.submitted);
+  r.predicted_tokens = job.predicted_tokens;
+  if (job.cancelled) {
+    r.error = ApiError(499, "cancelled", "", "the client went away before the request ran");
+    return {};
+  }
+  if (std::chrono::steady_clock::now() >= job.deadline) {
+    r.error = ApiError(503, "timeout", "", "the request timed out waiting in the queue");
+    return {};
+  }
+  auto& m = model_->text();
+  std::vector<engine::Token> ids;
+  try {
+    ids = m.tokenize(job.prompt);
+    if (ids.empty()) throw std::invalid_argument("the prompt gives no tokens");
+    const int context = decoder_ ? decoder_->context_length() : m.context_length();
+    if (ids.size() >= static_cast<std::size_t>(context)) {
+      throw std::invalid_argument(fmt::format(
+          "the prompt has {} tokens; the model's context holds {}", ids.size(), context));
+    }
+    engine::validate(job.sampling);
+  } catch (const std::invalid_argument& e) {
+    r.error = ApiError(400, "invalid_request_error", "", e.what());
+    return {};
+  }
+  r.prompt_tokens = static_cast<int>(ids.size());
+  return ids;
 }
 
 TextJobResult TextWorker::execute(TextJob& job) {
   TextJobResult r;
+  const auto ids = admit(job, r);
+  if (r.error) return r;
   const auto start = std::chrono::steady_clock::now();
-  r.queue_s = seconds(start - job.submitted);
-  if (job.cancelled) {
-    r.error = ApiError(499, "cancelled", "", "the client went away before the request ran");
-    return r;
-  }
-  if (start >= job.deadline) {
-    r.error = ApiError(503, "timeout", "", "the request timed out waiting in the queue");
-    return r;
-  }
-  auto& m = model_->text();
-  const auto ids = m.tokenize(job.prompt);
-  if (ids.empty()) throw std::invalid_argument("the prompt gives no tokens");
-  r.prompt_tokens = static_cast<int>(ids.size());
-  if (ids.size() >= static_cast<std::size_t>(m.context_length())) {
-    throw std::invalid_argument(fmt::format(
-        "the prompt has {} tokens; the model's context holds {}", ids.size(), m.context_length()));
-  }
   meter_.set_weight(*job.window, 1.0);
   bool first = true;
   bool timed_out = false;
-  try {
-    r.gen = m.generate(ids, job.sampling, [&](engine::Token, std::string_view piece) {
-      const auto now = std::chrono::steady_clock::now();
-      if (first) {
-        r.ttft_s = seconds(now - start);
-        first = false;
-      }
-      if (job.on_piece) job.on_piece(piece);
-      if (now >= job.deadline) timed_out = true;
-      return !job.cancelled && !timed_out;
-    });
-  } catch (...) {
-    meter_.end(*job.window);
-    job.window.reset();
-    throw;
-  }
+  r.gen = model_->text().generate(ids, job.sampling, [&](engine::Token, std::string_view piece) {
+    const auto now = std::chrono::steady_clock::now();
+    if (first) {
+      r.ttft_s = seconds(now - start);
+      first = false;
+    }
+    if (job.on_piece) job.on_piece(piece);
+    if (now >= job.deadline) timed_out = true;
+    return !job.cancelled && !timed_out;
+  });
   r.total_s = seconds(std::chrono::steady_clock::now() - start);
   if (first) r.ttft_s = r.total_s;
-  const auto w = meter_.end(*job.window);
-  job.window.reset();
-  r.energy = request_energy(w, carbon_, pue_);
   if (timed_out) {
     r.error = ApiError(504, "timeout", "", "the request timed out while generating");
   }
   return r;
+}
+
+void TextWorker::finish(TextJob& job, TextJobResult r) {
+  if (job.window) {
+    const auto w = meter_.end(*job.window);
+    job.window.reset();
+    if (!r.error) r.energy = request_energy(w, carbon_, pue_);
+  }
+  if (!r.error) {
+    const int produced = static_cast<int>(r.gen.tokens.size());
+    // A generation cut short by the client or the context says nothing about its length.
+    if (r.gen.reason != engine::StopReason::kCallback &&
+        r.gen.reason != engine::StopReason::kContextFull) {
+      predictor_.learn(job.features, produced);
+      if (metrics_)
+        metrics_->on_prediction(name_, r.predicted_tokens, produced, job.sampling.max_tokens);
+    }
+  }
+  if (metrics_) metrics_->on_text_request(name_, r);
+  job.result.set_value(std::move(r));
+  if (job.on_done) job.on_done();
 }
 
 }  // namespace wattserve::serve

@@ -1,11 +1,12 @@
-// One served text model: a bounded queue of generation requests and one thread that runs them
-// on the model one at a time (FCFS). Each request has a meter window from its arrival to the end
-// of its generation, with weight 0 while it waits and 1 while it runs, so the meter splits every
-// interval's energy among the requests open in it (the running one; the waiting ones equally
-// when nothing runs) and the requests' energies add up to what the meter measured
-// (docs/serve.md). Streaming requests get their
-// text pieces through a callback on the worker thread; a cancelled job (client gone, timeout)
-// stops at the next token.
+// One served text model: a bounded queue of generation requests and one thread that runs them,
+// with continuous batching where the engine has it (llama.cpp: up to `parallel` sequences share
+// each decode step, joining and leaving between steps) and one at a time otherwise. The next
+// request is the oldest (FCFS) or the one with the shortest predicted output, aged so nothing
+// starves (SJF; LengthPredictor learns from every finished request). Each request has a meter
+// window from its arrival to its end, weighted 0 while it waits and by the tokens it puts in
+// each decode step while it runs, so the requests' energies add up to what the meter measured
+// (docs/measurement.md). Streaming requests get their text pieces through a callback on the
+// worker thread; a cancelled job (client gone, timeout) stops at its next token.
 #pragma once
 
 #include <atomic>
@@ -19,10 +20,12 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "energy/carbon.h"
 #include "energy/meter.h"
 #include "engine/engine.h"
+#include "serve/length_predictor.h"
 #include "serve/openai_api.h"
 
 namespace wattserve::serve {
@@ -33,9 +36,10 @@ struct TextJobResult {
   std::optional<ApiError> error;  // set when the job did not run (timeout, cancelled, engine)
   engine::GenerateResult gen;
   int prompt_tokens = 0;
-  double queue_s = 0;  // submitted -> started
-  double ttft_s = 0;   // started -> first token
-  double total_s = 0;  // started -> done
+  double queue_s = 0;           // submitted -> started
+  double ttft_s = 0;            // started -> first token
+  double total_s = 0;           // started -> done
+  double predicted_tokens = 0;  // the predictor's output length when it was queued
   RequestEnergy energy;
 };
 
@@ -52,11 +56,24 @@ struct TextJob {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::promise<TextJobResult> result;
   std::optional<energy::Meter::WindowId> window;  // open from submit() to the end of the run
+  std::vector<double> features;                   // set by submit(): the predictor's input
+  double predicted_tokens = 0;                    // set by submit()
 };
 
+enum class SchedulePolicy { kFcfs, kSjf };
+const char* to_string(SchedulePolicy policy);
+// "fcfs" or "sjf"; std::invalid_argument otherwise.
+SchedulePolicy parse_schedule_policy(const std::string& name);
+
 struct TextWorkerOptions {
-  std::size_t max_queue = 64;  // waiting jobs beyond the running one
-  std::size_t context_length = 0;
+  std::size_t max_queue = 64;  // waiting jobs beyond the running ones
+  // Sequences sharing a decode step (continuous batching) where the engine has it; others run
+  // one at a time.
+  int parallel = 4;
+  SchedulePolicy policy = SchedulePolicy::kFcfs;
+  // SJF aging: a waiting request's predicted length counts x (1 - waited / aging_s), so after
+  // aging_s seconds it goes before every request that arrived after it.
+  double aging_s = 10;
 };
 
 class TextWorker {
@@ -70,6 +87,9 @@ class TextWorker {
 
   const std::string& name() const { return name_; }
   engine::TextModel& model() { return model_->text(); }
+  // Sequences per decode step this worker runs: 1 without continuous batching.
+  int parallel() const;
+  SchedulePolicy policy() const { return options_.policy; }
   // Queues the job; false (and the job untouched) when the queue is full or shutting down.
   bool submit(std::shared_ptr<TextJob> job);
   std::size_t queue_length() const;
@@ -78,7 +98,16 @@ class TextWorker {
 
  private:
   void run();
+  void run_batched();
   TextJobResult execute(TextJob& job);
+  // Under mu_: removes and returns the next job by the policy (queue_ not empty).
+  std::shared_ptr<TextJob> take_next_locked();
+  // Ends the job's window if open, records metrics and the predictor's error, learns from it,
+  // and hands the result to the waiting HTTP thread.
+  void finish(TextJob& job, TextJobResult r);
+  // The job's first checks before it runs: cancelled, past its deadline, bad prompt. Returns
+  // the prompt's tokens, or an error in `r`.
+  std::vector<engine::Token> admit(TextJob& job, TextJobResult& r);
 
   std::string name_;
   std::unique_ptr<engine::Model> model_;
@@ -87,6 +116,8 @@ class TextWorker {
   double pue_;
   TextWorkerOptions options_;
   ServeMetrics* metrics_;
+  std::unique_ptr<engine::BatchDecoder> decoder_;  // null: one sequence at a time
+  LengthPredictor predictor_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<TextJob>> queue_;

@@ -2,7 +2,8 @@
 # API (completions, chat, SSE streaming with usage), usage.energy in every response, errors as
 # OpenAI error bodies with the right status (400, 401, 404, 413), /metrics in Prometheus text
 # format (checked by promtool when installed), concurrent requests (200, 16 at a time) with no
-# 5xx whose per-request energies add up to the meter's total, and a clean stop on SIGTERM.
+# 5xx, batched several per decode step, whose per-request energies add up to the meter's total,
+# hostile input (huge numbers, a 10 MB body, a slow client), and a clean stop on SIGTERM.
 source "$(dirname "$0")/lib.sh"
 IFS=, read -ra engines <<<"${3-}"
 if [[ " ${engines[*]} " != *" llama "* ]]; then
@@ -62,6 +63,7 @@ PY
 post /v1/completions '{"model":"nope","prompt":"x"}'
 [[ $(status) == 404 ]] && json_get "$TMP/body" "j['error']['param']" | grep -q model || fail "unknown model: $(status)"
 for bad in '{"model":"pycode-tiny","prompt":"x","max_tokens":-1}' '{"model":"pycode-tiny","prompt":' \
+           '{"model":"pycode-tiny","prompt":"x","max_tokens":1e300}' '{"model":"pycode-tiny","prompt":"x","top_p":99999999999999999999}' \
            '{"model":"pycode-tiny","prompt":"x","temperature":"hot"}' '[]'; do
   post /v1/completions "$bad"
   [[ $(status) == 400 ]] && json_get "$TMP/body" "j['error']['type']" | grep -q invalid_request_error \
@@ -71,6 +73,23 @@ head -c 200000 /dev/zero | tr '\0' a >"$TMP/big"
 curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$TMP/big" \
   "$URL/v1/completions" >"$TMP/status"
 [[ $(status) == 413 ]] || fail "a 200 kB body with --max-body 65536 -> $(status)"
+head -c 10000000 /dev/zero | tr '\0' a >"$TMP/big"
+curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$TMP/big" \
+  "$URL/v1/completions" >"$TMP/status"
+[[ $(status) == 413 ]] || fail "a 10 MB body -> $(status)"
+# A slow client (half a request, then silence) holds one connection, not the server.
+"$PY" - "$URL" <<'PY' || fail "a slow client blocks other requests"
+import json, socket, sys, urllib.parse, urllib.request
+u = urllib.parse.urlparse(sys.argv[1])
+slow = socket.create_connection((u.hostname, u.port))
+slow.sendall(b'POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"mod')
+req = urllib.request.Request(sys.argv[1] + "/v1/completions", method="POST",
+    data=json.dumps({"model": "pycode-tiny", "prompt": "x", "max_tokens": 2}).encode(),
+    headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=30) as r:
+    assert r.status == 200
+slow.close()
+PY
 # Concurrency: 200 requests, 16 at a time; energies add up to the meter's total.
 curl -s "$URL/metrics" >"$TMP/m0"
 seq 200 | xargs -P 16 -I{} curl -s -o "$TMP/r{}.json" -w '%{http_code}\n' -H 'Content-Type: application/json' \
@@ -97,6 +116,16 @@ PY
 curl -s "$URL/metrics" >"$TMP/metrics"
 grep -q 'wattserve_requests_total{model="pycode-tiny",status="200"}' "$TMP/metrics" || fail "no request counter"
 grep -q 'wattserve_request_energy_joules_total{model="pycode-tiny"}' "$TMP/metrics" || fail "no energy counter"
+# Continuous batching: the load ran several sequences per decode step (--parallel 4 default).
+"$PY" - "$TMP/metrics" <<'PY' || fail "no continuous batching under load"
+import sys
+m = {l.split(" ")[0]: float(l.split(" ")[1]) for l in open(sys.argv[1]) if l.startswith("wattserve_batch_size_")}
+mean = m['wattserve_batch_size_sum{model="pycode-tiny"}'] / m['wattserve_batch_size_count{model="pycode-tiny"}']
+print(f"mean sequences per decode step: {mean:.2f}")
+assert mean > 2, mean
+PY
+grep -q 'wattserve_output_length_mae_tokens{model="pycode-tiny",predictor="online"}' "$TMP/metrics" \
+  || fail "no output-length predictor accuracy in /metrics"
 if command -v promtool >/dev/null; then
   promtool check metrics <"$TMP/metrics" || fail "promtool rejects /metrics"
 fi

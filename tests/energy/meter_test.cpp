@@ -155,6 +155,24 @@ TEST(Meter, WeightsSplitSharedIntervalsAndCanChange) {
   EXPECT_DOUBLE_EQ(ra.weight, 3);
 }
 
+TEST(Meter, SetWeightsChangesSeveralAtOneSampleAndRejectsBadInputWhole) {
+  auto fx = constant_power_fixture(60);
+  auto a = fx.meter->begin("a", 1);
+  auto b = fx.meter->begin("b", 1);
+  fx.advance(kSec);  // 60 J: a 30, b 30
+  const std::pair<Meter::WindowId, double> both[] = {{a, 1}, {b, 2}};
+  fx.meter->set_weights(both);
+  fx.advance(kSec);  // 60 J: a 20, b 40
+  // An unknown window or a bad weight changes nothing.
+  const std::pair<Meter::WindowId, double> bad_id[] = {{a, 5}, {9999, 1}};
+  EXPECT_THROW(fx.meter->set_weights(bad_id), std::invalid_argument);
+  const std::pair<Meter::WindowId, double> bad_weight[] = {{a, 5}, {b, -1}};
+  EXPECT_THROW(fx.meter->set_weights(bad_weight), std::invalid_argument);
+  fx.advance(kSec);  // 60 J: a 20, b 40
+  EXPECT_NEAR(fx.meter->end(a).attributed_joules, 70, 1e-9);
+  EXPECT_NEAR(fx.meter->end(b).attributed_joules, 110, 1e-9);
+}
+
 TEST(Meter, ZeroWeightsFallBackToEqualShares) {
   auto fx = constant_power_fixture(10);
   auto a = fx.meter->begin("a", 0);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "engine_test_util.h"
@@ -149,6 +150,99 @@ TEST_F(Generate, StopStringCutsText) {
   const auto r = m().generate(prompt, p);
   EXPECT_EQ(r.reason, StopReason::kStopString);
   EXPECT_EQ(r.text, full.text.substr(0, full.text.find(p.stop[0])));
+}
+
+// Runs `prompts` through a batch decoder, adding prompt i before step join_step[i], until each
+// has `n` tokens; returns their tokens.
+std::vector<std::vector<Token>> batch_generate(TextModel& m,
+                                               const std::vector<std::string>& prompts,
+                                               const std::vector<int>& join_step, int n) {
+  auto dec = m.batch_decoder(4);
+  std::vector<std::vector<Token>> out(prompts.size());
+  std::map<int, std::size_t> slot_of;  // slot -> prompt index
+  std::size_t done = 0;
+  for (int step = 0; done < prompts.size() && step < 1000; ++step) {
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      if (join_step[i] == step) slot_of[dec->add(m.tokenize(prompts[i]), greedy(n))] = i;
+    }
+    for (const auto& s : dec->step()) {
+      EXPECT_FALSE(s.context_full);
+      auto& toks = out[slot_of.at(s.slot)];
+      toks.push_back(s.token);
+      if (toks.size() == static_cast<std::size_t>(n)) {
+        dec->remove(s.slot);
+        ++done;
+      }
+    }
+  }
+  return out;
+}
+
+TEST_F(Generate, BatchDecoderGivesEachSequenceItsOwnGreedyTokens) {
+  const std::vector<std::string> prompts = {"Once upon a time", "Hello", "The quick brown fox",
+                                            "x"};
+  const auto batched = batch_generate(m(), prompts, {0, 0, 3, 7}, 10);
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(batched[i], m().generate(m().tokenize(prompts[i]), greedy(10)).tokens)
+        << "prompt " << i;
+  }
+}
+
+TEST_F(Generate, BatchDecoderChunksPromptsLongerThanOneBatch) {
+  // Three prompts of ~100 tokens: more than the 128-token batch together.
+  std::vector<std::string> prompts;
+  for (const char* w : {"alpha ", "beta ", "gamma "}) {
+    std::string p;
+    while (m().tokenize(p).size() < 100) p += w;
+    prompts.push_back(p);
+  }
+  auto dec = m().batch_decoder(4);
+  EXPECT_EQ(dec->batch_tokens(), 128);
+  const auto batched = batch_generate(m(), prompts, {0, 0, 0}, 5);
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(batched[i], m().generate(m().tokenize(prompts[i]), greedy(5)).tokens);
+  }
+}
+
+TEST_F(Generate, BatchDecoderSlotsAreLimitedAndReusable) {
+  auto dec = m().batch_decoder(2);
+  EXPECT_EQ(dec->capacity(), 2);
+  EXPECT_EQ(dec->context_length(), m().context_length());
+  const auto p = m().tokenize("Hello");
+  const int a = dec->add(p, greedy(4));
+  const int b = dec->add(p, greedy(4));
+  EXPECT_NE(a, b);
+  EXPECT_EQ(dec->pending_prompt(a), static_cast<int>(p.size()));
+  EXPECT_THROW(dec->add(p, greedy(4)), std::logic_error);
+  dec->step();
+  EXPECT_EQ(dec->pending_prompt(a), 0);
+  dec->remove(a);
+  dec->remove(a);  // ignored
+  EXPECT_EQ(dec->add(p, greedy(4)), a);
+  EXPECT_THROW(dec->add({}, greedy(4)), std::invalid_argument);
+  EXPECT_THROW(m().batch_decoder(0), std::invalid_argument);
+}
+
+TEST_F(Generate, BatchDecoderReportsAFullContext) {
+  auto dec = m().batch_decoder(2);
+  std::vector<Token> prompt = m().tokenize("Hello");
+  prompt.resize(static_cast<std::size_t>(m().context_length() - 3), prompt.back());
+  const int slot = dec->add(prompt, greedy(100));
+  // Tokens come from the logits after positions n_ctx - 4 .. n_ctx - 1 (the prompt's last and
+  // the three generated tokens that still fit); then the context is full.
+  int tokens = 0;
+  bool full = false;
+  for (int i = 0; i < 10 && !full; ++i) {
+    for (const auto& s : dec->step()) {
+      EXPECT_EQ(s.slot, slot);
+      full = s.context_full;
+      tokens += !s.context_full;
+    }
+  }
+  EXPECT_TRUE(full);
+  EXPECT_EQ(tokens, 4);
+  std::vector<Token> too_long(static_cast<std::size_t>(m().context_length()), prompt.back());
+  EXPECT_THROW(dec->add(too_long, greedy(1)), std::invalid_argument);
 }
 
 }  // namespace

@@ -114,8 +114,8 @@ class LlamaEngine final : public EngineFactory {
           "llama.cpp could not load " + path + (g_last_error.empty() ? "" : ": " + g_last_error));
     }
     ContextPtr ctx;
+    auto cp = llama_context_default_params();
     if (!opt.vocab_only) {
-      auto cp = llama_context_default_params();
       const int trained = llama_model_n_ctx_train(model.get());
       const int n_ctx = opt.context_length > 0 ? opt.context_length
                                                : std::min(trained > 0 ? trained : 4096, 4096);
@@ -139,7 +139,7 @@ class LlamaEngine final : public EngineFactory {
                               (g_last_error.empty() ? "" : ": " + g_last_error));
       }
     }
-    return std::make_unique<LlamaTextModel>(std::move(model), std::move(ctx), opt.provider);
+    return std::make_unique<LlamaTextModel>(std::move(model), std::move(ctx), cp, opt.provider);
   }
 };
 

@@ -1,21 +1,10 @@
 // KvTextModel: tokenizer + sampling + stop conditions around a backend's forward().
 #include "engine/textgen/kv_text_model.h"
 
-#include <algorithm>
-
+#include "engine/generation.h"
 #include "engine/textgen/sampler.h"
 
 namespace wattserve::engine::textgen {
-
-std::size_t find_stop(const std::string& text, std::size_t from,
-                      const std::vector<std::string>& stop) {
-  std::size_t best = std::string::npos;
-  for (const auto& s : stop) {
-    const std::size_t start = from >= s.size() ? from - s.size() + 1 : 0;
-    best = std::min(best, text.find(s, start));
-  }
-  return best;
-}
 
 KvTextModel::KvTextModel(std::unique_ptr<SpmTokenizer> tokenizer, int vocab, int context_length,
                          std::string provider)
@@ -75,40 +64,18 @@ GenerateResult KvTextModel::generate(std::span<const Token> prompt, const Sampli
   start(prompt);
   Sampler sampler(params);
   const Token eos = tokenizer_->eos();
-  GenerateResult result;
-  std::size_t n_past = prompt.size();
-  while (true) {
+  Generation gen(params);
+  for (std::size_t n_past = prompt.size();; ++n_past) {
     if (n_past >= static_cast<std::size_t>(context_length_)) {
-      result.reason = StopReason::kContextFull;
+      gen.end(StopReason::kContextFull);
       break;
     }
     const Token tok = sampler.sample(logits_);
-    if (!params.ignore_eos && tok == eos) {
-      result.reason = StopReason::kEndOfGeneration;
-      break;
-    }
-    const std::string p = tokenizer_->piece(tok);
-    const std::size_t before = result.text.size();
-    result.tokens.push_back(tok);
-    result.text += p;
-    if (on_token && !on_token(tok, p)) {
-      result.reason = StopReason::kCallback;
-      break;
-    }
-    if (const auto at = find_stop(result.text, before, params.stop); at != std::string::npos) {
-      result.text.resize(at);
-      result.reason = StopReason::kStopString;
-      break;
-    }
-    if (result.tokens.size() >= static_cast<std::size_t>(params.max_tokens)) {
-      result.reason = StopReason::kMaxTokens;
-      break;
-    }
+    if (!gen.accept(tok, tok == eos, tokenizer_->piece(tok), on_token)) break;
     const Token next[1] = {tok};
     logits_ = forward(next);
-    ++n_past;
   }
-  return result;
+  return gen.take();
 }
 
 }  // namespace wattserve::engine::textgen

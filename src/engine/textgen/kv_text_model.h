@@ -49,8 +49,4 @@ class KvTextModel : public TextModel {
   std::mutex mu_;
 };
 
-// Position of the first stop string that ends at or after text[from..], or npos.
-std::size_t find_stop(const std::string& text, std::size_t from,
-                      const std::vector<std::string>& stop);
-
 }  // namespace wattserve::engine::textgen

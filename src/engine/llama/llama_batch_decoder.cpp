@@ -1,0 +1,145 @@
+// LlamaBatchDecoder: continuous batching on one llama_context (llama_batch_decoder.h).
+#include "engine/llama/llama_batch_decoder.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace wattserve::engine::llama {
+
+namespace {
+
+void push(llama_batch& b, Token token, int pos, int seq, bool logits) {
+  const int i = b.n_tokens++;
+  b.token[i] = token;
+  b.pos[i] = pos;
+  b.n_seq_id[i] = 1;
+  b.seq_id[i][0] = seq;
+  b.logits[i] = logits;
+}
+
+}  // namespace
+
+LlamaBatchDecoder::LlamaBatchDecoder(llama_model* model, llama_context_params cp, int sequences,
+                                     int context_per_sequence)
+    : vocab_(llama_model_get_vocab(model)), n_ctx_seq_(context_per_sequence) {
+  if (sequences < 1 || sequences > 256) {
+    throw std::invalid_argument("batch decoder sequences must be in [1, 256] (got " +
+                                std::to_string(sequences) + ")");
+  }
+  if (context_per_sequence < 2) {
+    throw std::invalid_argument("batch decoder context per sequence must be >= 2");
+  }
+  cp.n_seq_max = static_cast<uint32_t>(sequences);
+  cp.n_ctx = static_cast<uint32_t>(sequences) * static_cast<uint32_t>(context_per_sequence);
+  cp.kv_unified = false;  // a cache stream per sequence: attention reads only its own cells
+  cp.n_batch = std::max<uint32_t>(cp.n_batch, static_cast<uint32_t>(sequences));
+  ctx_.reset(llama_init_from_model(model, cp));
+  if (!ctx_) {
+    throw EngineError(EngineError::Kind::kRuntime,
+                      "llama.cpp could not create a context for " + std::to_string(sequences) +
+                          " sequences of " + std::to_string(context_per_sequence) + " tokens");
+  }
+  n_batch_ = static_cast<int>(llama_n_batch(ctx_.get()));
+  batch_ = llama_batch_init(n_batch_, 0, 1);
+  slots_.resize(static_cast<std::size_t>(sequences));
+}
+
+LlamaBatchDecoder::~LlamaBatchDecoder() {
+  llama_batch_free(batch_);
+}
+
+int LlamaBatchDecoder::add(std::span<const Token> prompt, const SamplingParams& params) {
+  validate(params);
+  if (prompt.empty()) throw std::invalid_argument("generate needs a non-empty prompt");
+  check_tokens(vocab_, prompt);
+  if (prompt.size() >= static_cast<std::size_t>(n_ctx_seq_)) {
+    throw std::invalid_argument("prompt of " + std::to_string(prompt.size()) +
+                                " tokens does not fit the context of " +
+                                std::to_string(n_ctx_seq_));
+  }
+  const auto free_slot =
+      std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return !s.live; });
+  if (free_slot == slots_.end()) throw std::logic_error("every batch decoder slot is in use");
+  const int slot = static_cast<int>(free_slot - slots_.begin());
+  llama_memory_seq_rm(llama_get_memory(ctx_.get()), slot, -1, -1);
+  Slot& s = *free_slot;
+  s = Slot{};
+  s.live = true;
+  s.prompt.assign(prompt.begin(), prompt.end());
+  s.greedy = params.temperature == 0.0f;
+  s.sampler = make_sampler(params);
+  return slot;
+}
+
+void LlamaBatchDecoder::remove(int slot) {
+  if (slot < 0 || slot >= capacity() || !slots_[static_cast<std::size_t>(slot)].live) return;
+  llama_memory_seq_rm(llama_get_memory(ctx_.get()), slot, -1, -1);
+  slots_[static_cast<std::size_t>(slot)] = Slot{};
+}
+
+int LlamaBatchDecoder::pending_prompt(int slot) const {
+  if (slot < 0 || slot >= capacity()) return 0;
+  const Slot& s = slots_[static_cast<std::size_t>(slot)];
+  return s.live && !s.has_next ? static_cast<int>(s.prompt.size() - s.prompt_done) : 0;
+}
+
+std::vector<BatchDecoder::Sampled> LlamaBatchDecoder::step() {
+  std::vector<Sampled> out;
+  batch_.n_tokens = 0;
+  std::vector<int> sampled_slot;  // batch index -> slot, for the entries with logits
+  std::vector<int> sampled_at;
+  // Generating slots first, a token each, so prompts never hold back running sequences.
+  for (int i = 0; i < capacity(); ++i) {
+    Slot& s = slots_[static_cast<std::size_t>(i)];
+    if (!s.live || !s.has_next) continue;
+    if (s.n_past >= n_ctx_seq_) {
+      Sampled full;
+      full.slot = i;
+      full.context_full = true;
+      out.push_back(std::move(full));
+      continue;
+    }
+    sampled_slot.push_back(i);
+    sampled_at.push_back(batch_.n_tokens);
+    push(batch_, s.next, s.n_past++, i, true);
+  }
+  // Then prompt chunks in slot order while the batch has room.
+  for (int i = 0; i < capacity() && batch_.n_tokens < n_batch_; ++i) {
+    Slot& s = slots_[static_cast<std::size_t>(i)];
+    if (!s.live || s.has_next) continue;
+    const std::size_t room = static_cast<std::size_t>(n_batch_ - batch_.n_tokens);
+    const std::size_t n = std::min(room, s.prompt.size() - s.prompt_done);
+    for (std::size_t k = 0; k < n; ++k) {
+      const bool last = s.prompt_done + 1 == s.prompt.size();
+      if (last) {
+        sampled_slot.push_back(i);
+        sampled_at.push_back(batch_.n_tokens);
+      }
+      push(batch_, s.prompt[s.prompt_done++], s.n_past++, i, last);
+    }
+  }
+  if (batch_.n_tokens == 0) return out;
+  const int32_t rc = llama_decode(ctx_.get(), batch_);
+  if (rc != 0) {
+    throw EngineError(EngineError::Kind::kRuntime, "llama_decode failed on a batch of " +
+                                                       std::to_string(batch_.n_tokens) +
+                                                       " tokens: " + std::to_string(rc));
+  }
+  for (std::size_t k = 0; k < sampled_slot.size(); ++k) {
+    Slot& s = slots_[static_cast<std::size_t>(sampled_slot[k])];
+    Sampled r;
+    r.slot = sampled_slot[k];
+    r.token = sample_token(ctx_.get(), sampled_at[k], s.sampler.get(), s.greedy);
+    r.piece = token_piece(vocab_, r.token);
+    r.end_of_generation = llama_vocab_is_eog(vocab_, r.token);
+    s.next = r.token;
+    s.has_next = true;
+    s.prompt = {};  // decoded: free it
+    s.prompt_done = 0;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace wattserve::engine::llama

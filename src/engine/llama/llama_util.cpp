@@ -1,0 +1,53 @@
+// Sampler chain, greedy argmax, pieces and token checks for the llama plug-in (llama_util.h).
+#include "engine/llama/llama_util.h"
+
+#include <algorithm>
+
+namespace wattserve::engine::llama {
+
+SamplerPtr make_sampler(const SamplingParams& p) {
+  auto sp = llama_sampler_chain_default_params();
+  sp.no_perf = true;
+  SamplerPtr chain(llama_sampler_chain_init(sp));
+  if (p.temperature == 0.0f) {
+    llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
+    return chain;
+  }
+  if (p.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(p.top_k));
+  if (p.top_p < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(p.top_p, 1));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(p.temperature));
+  llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(p.seed));
+  return chain;
+}
+
+Token sample_token(llama_context* ctx, int i, llama_sampler* sampler, bool greedy) {
+  if (!greedy) return llama_sampler_sample(sampler, ctx, i);
+  const float* logits = llama_get_logits_ith(ctx, i);
+  if (!logits) throw EngineError(EngineError::Kind::kRuntime, "llama.cpp returned no logits");
+  const int n = llama_vocab_n_tokens(llama_model_get_vocab(llama_get_model(ctx)));
+  return static_cast<Token>(std::max_element(logits, logits + n) - logits);
+}
+
+std::string token_piece(const llama_vocab* vocab, Token token) {
+  std::string out(32, '\0');
+  int32_t n =
+      llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, false);
+  if (n < 0) {
+    out.resize(static_cast<std::size_t>(-n));
+    n = llama_token_to_piece(vocab, token, out.data(), static_cast<int32_t>(out.size()), 0, false);
+  }
+  out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return out;
+}
+
+void check_tokens(const llama_vocab* vocab, std::span<const Token> tokens) {
+  const int n = llama_vocab_n_tokens(vocab);
+  for (const Token t : tokens) {
+    if (t < 0 || t >= n) {
+      throw std::invalid_argument("token id " + std::to_string(t) + " out of range [0, " +
+                                  std::to_string(n) + ")");
+    }
+  }
+}
+
+}  // namespace wattserve::engine::llama
