@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "energy/atomic_file.h"
 #include "energy/discovery.h"
 #include "engine/engines.h"
+#include "serve/ocr_model.h"
 #include "serve/serve_config.h"
 #include "serve/server.h"
 #include "zoo/zoo.h"
@@ -139,7 +141,21 @@ int run_serve(ServeFlags f) {
       lo.threads = spec.threads;
       lo.context_length = spec.context;
       lo.f32_kv_cache = spec.kv_cache == "f32";
-      auto model = engine::load_engine(where.engine).load(where.path, lo);
+      // The OCR zoo model by its name ("ppocr-v4"): the whole det + rec pipeline as one model.
+      const bool ocr_pipeline =
+          where.entry && where.entry->kind == "ocr" && spec.model == where.entry->model;
+      std::unique_ptr<engine::Model> model;
+      if (ocr_pipeline) {
+        ocr::OcrOptions oo;
+        oo.provider = spec.provider;
+        oo.threads = spec.threads;
+        model = std::make_unique<serve::OcrModel>(
+            engine::load_engine(where.engine),
+            std::filesystem::path(where.path).parent_path().string(), oo);
+        where.path = std::filesystem::path(where.path).parent_path().string() + " (det + rec)";
+      } else {
+        model = engine::load_engine(where.engine).load(where.path, lo);
+      }
       std::string how;
       if (model->kind() == engine::ModelKind::kTextGeneration) {
         const int parallel = server->add_text_model(spec.name, std::move(model), spec.text);

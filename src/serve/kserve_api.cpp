@@ -154,6 +154,11 @@ const char* kserve_datatype(engine::DType dtype) {
   return dtype == engine::DType::kFloat32 ? "FP32" : "INT64";
 }
 
+bool is_utf8_output(const std::string& name, const engine::Tensor& t) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, "_utf8") == 0 &&
+         t.dtype == engine::DType::kInt64 && !t.shape.empty();
+}
+
 json infer_response(const std::string& model, const std::string& id,
                     const engine::NamedTensors& outputs, const std::vector<std::string>& wanted,
                     const json& energy) {
@@ -161,7 +166,25 @@ json infer_response(const std::string& model, const std::string& id,
   for (const auto& [name, t] : outputs) {
     if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) continue;
     json o = {{"name", name}, {"shape", t.shape}, {"datatype", kserve_datatype(t.dtype)}};
-    if (t.dtype == engine::DType::kFloat32) {
+    if (is_utf8_output(name, t)) {  // [..., bytes] of UTF-8, zero-padded -> BYTES strings
+      const auto width = static_cast<std::size_t>(t.shape.back());
+      std::size_t count = 1;
+      for (std::size_t d = 0; d + 1 < t.shape.size(); ++d) {
+        count *= static_cast<std::size_t>(t.shape[d]);
+      }
+      json strings = json::array();
+      for (std::size_t k = 0; k < count; ++k) {
+        std::string s;
+        for (std::size_t b = k * width; b < (k + 1) * width && t.i64[b] != 0; ++b) {
+          s += static_cast<char>(t.i64[b]);
+        }
+        strings.push_back(std::move(s));
+      }
+      o = {{"name", name.substr(0, name.size() - 5)},
+           {"shape", std::vector<std::int64_t>(t.shape.begin(), t.shape.end() - 1)},
+           {"datatype", "BYTES"},
+           {"data", std::move(strings)}};
+    } else if (t.dtype == engine::DType::kFloat32) {
       o["data"] = t.f32;
     } else {
       o["data"] = t.i64;

@@ -39,6 +39,9 @@ const char* kserve_datatype(engine::DType dtype);
 
 // {"model_name", "id", "outputs": [{"name", "shape", "datatype", "data"}],
 //  "parameters": {"energy": {...}}}
+// An output named "<name>_utf8" (INT64 [..., B]: UTF-8 bytes, zero-padded) is sent as the BYTES
+// tensor "<name>" of shape [...] holding the strings (the OCR model's text, ocr_model.h).
+bool is_utf8_output(const std::string& name, const engine::Tensor& t);
 nlohmann::json infer_response(const std::string& model, const std::string& id,
                               const engine::NamedTensors& outputs,
                               const std::vector<std::string>& wanted, const nlohmann::json& energy);

@@ -72,7 +72,17 @@ void Server::kserve_routes() {
           if (s.tensor) {
             json in = json::array(), out = json::array();
             for (const auto& t : s.tensor->model().inputs()) in.push_back(tensor_meta(t));
-            for (const auto& t : s.tensor->model().outputs()) out.push_back(tensor_meta(t));
+            for (const auto& t : s.tensor->model().outputs()) {
+              if (t.dtype == engine::DType::kInt64 && t.shape.size() > 1 && t.name.size() > 5 &&
+                  t.name.ends_with("_utf8")) {  // sent as strings
+                out.push_back(
+                    {{"name", t.name.substr(0, t.name.size() - 5)},
+                     {"datatype", "BYTES"},
+                     {"shape", std::vector<std::int64_t>(t.shape.begin(), t.shape.end() - 1)}});
+              } else {
+                out.push_back(tensor_meta(t));
+              }
+            }
             meta["platform"] = "wattserve-tensor";
             meta["inputs"] = in;
             meta["outputs"] = out;

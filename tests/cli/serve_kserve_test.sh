@@ -1,7 +1,8 @@
 # `wattserve serve` speaks KServe Open Inference Protocol v2 over loopback: server and model
 # metadata and health; the zoo classifier answers 64 one-image requests sent 16 at a time
 # (dynamically batched) with the classes eager PyTorch gave, each with parameters.energy; a text
-# model answers through "text_input"; bad tensors are 400 and unknown models 404.
+# model answers through "text_input"; the OCR pipeline reads images as `wattserve ocr` does; bad
+# tensors are 400 and unknown models 404.
 source "$(dirname "$0")/lib.sh"
 IFS=, read -ra engines <<<"${3-}"
 if [[ " ${engines[*]} " != *" onnx "* || " ${engines[*]} " != *" llama "* ]]; then
@@ -12,7 +13,7 @@ ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
 [[ -f $ZOO/manifest.json ]] || fail "no model zoo at $ZOO: run scripts/build_zoo.sh"
 PID=""
 trap '[[ -n $PID ]] && kill -9 $PID 2>/dev/null; rm -rf "$TMP"' EXIT
-"$WS" serve --model fmnist-cnn-small --engine onnx --model pycode-tiny --threads 2 --port 0 \
+"$WS" serve --model fmnist-cnn-small --engine onnx --model pycode-tiny --model ppocr-v4 --threads 2 --port 0 \
   --max-batch 16 --max-wait-ms 20 --ready-file "$TMP/url" 2>"$TMP/serve.log" &
 PID=$!
 for _ in $(seq 600); do [[ -s $TMP/url ]] && break; kill -0 $PID 2>/dev/null || break; sleep 0.05; done
@@ -67,6 +68,34 @@ PY
   || fail "text infer: $(cat "$TMP/body")"
 json_get "$TMP/body" "j['outputs'][0]['name'] == 'text_output' and j['parameters']['completion_tokens'] == 6 and j['parameters']['energy']['joules'] > 0" \
   | grep -q True || fail "text infer body: $(cat "$TMP/body")"
+# The OCR pipeline as one model: two rendered images in one request read as `wattserve ocr` reads
+# them, the text as BYTES strings.
+[[ $(get /v2/models/ppocr-v4) == 200 ]] && json_get "$TMP/body" "[o['datatype'] for o in j['outputs'] if o['name'] == 'text']" | grep -q BYTES \
+  || fail "OCR model metadata: $(cat "$TMP/body")"
+imgs=("$ZOO"/ocr/images/dejavu-sans-32-00.png "$ZOO"/ocr/images/dejavu-sans-32-01.png)
+"$WS" ocr --json "${imgs[@]}" >"$TMP/ocr.json" || fail "wattserve ocr"
+"$PY" - "$URL" "$TMP/ocr.json" "${imgs[@]}" <<'PY' || fail "OCR over KServe"
+import json, sys, urllib.request
+from PIL import Image
+url, expected, paths = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3:]
+ims = [Image.open(p).convert("RGB") for p in paths]
+assert len({im.size for im in ims}) == 1, "the test images must share a size to batch"
+w, h = ims[0].size
+data = [float(v) for im in ims for px in im.getdata() for v in px]
+body = {"inputs": [{"name": "image", "shape": [len(ims), h, w, 3], "datatype": "FP32", "data": data}]}
+req = urllib.request.Request(url + "/v2/models/ppocr-v4/infer", data=json.dumps(body).encode(),
+                             headers={"Content-Type": "application/json"})
+j = json.load(urllib.request.urlopen(req, timeout=120))
+out = {o["name"]: o for o in j["outputs"]}
+lines = out["text"]["shape"][1]
+for i, r in enumerate(expected["results"]):
+    got = [t for t, s in zip(out["text"]["data"][i * lines:(i + 1) * lines],
+                             out["scores"]["data"][i * lines:(i + 1) * lines]) if s > 0]
+    want = [l["text"] for l in r["lines"]]
+    assert got == want, (got, want)
+assert j["parameters"]["energy"]["joules"] > 0 and j["parameters"]["energy"]["batch_rows"] == 2
+print("OCR over KServe:", out["text"]["data"])
+PY
 curl -s "$URL/metrics" | promtool check metrics 2>/dev/null || { command -v promtool >/dev/null && fail "promtool rejects /metrics"; }
 kill -TERM $PID && wait $PID && PID=""
 echo "serve kserve: ok"

@@ -89,5 +89,26 @@ TEST(KserveResponse, RequestedOutputsAndEnergy) {
   EXPECT_FALSE(only_b.contains("id"));
 }
 
+TEST(KserveResponse, Utf8OutputsBecomeStrings) {
+  // [2 images, 2 lines, 4 bytes]: "ab", "", "é!" (UTF-8 c3 a9), "wxyz".
+  engine::Tensor t{{2, 2, 4},
+                   engine::DType::kInt64,
+                   {},
+                   {'a', 'b', 0, 0, 0, 0, 0, 0, 0xC3, 0xA9, '!', 0, 'w', 'x', 'y', 'z'}};
+  const auto j = infer_response("ocr", "", {{"text_utf8", t}}, {}, nlohmann::json::object());
+  const auto& o = j["outputs"][0];
+  EXPECT_EQ(o["name"], "text");
+  EXPECT_EQ(o["datatype"], "BYTES");
+  EXPECT_EQ(o["shape"], nlohmann::json::array({2, 2}));
+  EXPECT_EQ(o["data"], nlohmann::json::array({"ab", "", "\xC3\xA9!", "wxyz"}));
+  // No lines at all: [1, 0, 0] -> shape [1, 0], no strings.
+  engine::Tensor empty{{1, 0, 0}, engine::DType::kInt64, {}, {}};
+  const auto e = infer_response("ocr", "", {{"text_utf8", empty}}, {}, nlohmann::json::object());
+  EXPECT_EQ(e["outputs"][0]["shape"], nlohmann::json::array({1, 0}));
+  EXPECT_TRUE(e["outputs"][0]["data"].empty());
+  EXPECT_FALSE(
+      is_utf8_output("text_utf8", engine::Tensor{{2}, engine::DType::kFloat32, {1, 2}, {}}));
+}
+
 }  // namespace
 }  // namespace wattserve::serve
