@@ -261,6 +261,26 @@ TEST(TextWorker, SjfAgingLetsALongWaitingRequestGoFirst) {
   EXPECT_EQ(run_order(o, {job("first", 1), job("short", 2), old_long}), "fls");
 }
 
+TEST(TextWorker, AFullQueueRefusesNewRequests) {
+  run::FakeMeter fm(kWatts);
+  auto model = std::make_unique<FakeText>(fm.clock, true);
+  FakeText* raw = model.get();
+  TextWorkerOptions o;
+  o.parallel = 1;
+  o.max_queue = 1;
+  TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, o);
+  auto running = job("a", 1), waiting = job("b", 1), refused = job("c", 1);
+  auto f1 = running->result.get_future(), f2 = waiting->result.get_future();
+  ASSERT_TRUE(w.submit(running));
+  raw->gate.wait_arrived();  // "a" runs; the queue is empty again
+  ASSERT_TRUE(w.submit(waiting));
+  EXPECT_EQ(w.queue_length(), 1u);
+  EXPECT_FALSE(w.submit(refused));  // the server answers 503 + Retry-After
+  raw->gate.open();
+  EXPECT_FALSE(f1.get().error);
+  EXPECT_FALSE(f2.get().error);
+}
+
 TEST(TextWorker, ParsesPolicies) {
   EXPECT_EQ(parse_schedule_policy("sjf"), SchedulePolicy::kSjf);
   EXPECT_EQ(parse_schedule_policy("fcfs"), SchedulePolicy::kFcfs);
