@@ -22,7 +22,7 @@ void push(llama_batch& b, Token token, int pos, int seq, bool logits) {
 
 LlamaBatchDecoder::LlamaBatchDecoder(llama_model* model, llama_context_params cp, int sequences,
                                      int context_per_sequence)
-    : vocab_(llama_model_get_vocab(model)), n_ctx_seq_(context_per_sequence) {
+    : vocab_(llama_model_get_vocab(model)), pool_(cp.n_threads), n_ctx_seq_(context_per_sequence) {
   if (sequences < 1 || sequences > 256) {
     throw std::invalid_argument("batch decoder sequences must be in [1, 256] (got " +
                                 std::to_string(sequences) + ")");
@@ -40,6 +40,7 @@ LlamaBatchDecoder::LlamaBatchDecoder(llama_model* model, llama_context_params cp
                       "llama.cpp could not create a context for " + std::to_string(sequences) +
                           " sequences of " + std::to_string(context_per_sequence) + " tokens");
   }
+  pool_.attach(ctx_.get());
   n_batch_ = static_cast<int>(llama_n_batch(ctx_.get()));
   batch_ = llama_batch_init(n_batch_, 0, 1);
   slots_.resize(static_cast<std::size_t>(sequences));

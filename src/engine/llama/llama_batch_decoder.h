@@ -42,6 +42,7 @@ class LlamaBatchDecoder final : public BatchDecoder {
   };
 
   const llama_vocab* vocab_;
+  Threadpool pool_;  // outlives ctx_ (declared first, destroyed last)
   ContextPtr ctx_;
   int n_ctx_seq_;
   int n_batch_;

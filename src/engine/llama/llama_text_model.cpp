@@ -12,11 +12,14 @@ namespace wattserve::engine::llama {
 
 LlamaTextModel::LlamaTextModel(ModelPtr model, ContextPtr ctx, llama_context_params cparams,
                                std::string provider)
-    : model_(std::move(model)),
+    : pool_(ctx ? std::make_unique<Threadpool>(cparams.n_threads) : nullptr),
+      model_(std::move(model)),
       ctx_(std::move(ctx)),
       cparams_(cparams),
       vocab_(llama_model_get_vocab(model_.get())),
-      provider_(std::move(provider)) {}
+      provider_(std::move(provider)) {
+  if (pool_) pool_->attach(ctx_.get());
+}
 
 int LlamaTextModel::vocab_size() const {
   return llama_vocab_n_tokens(vocab_);

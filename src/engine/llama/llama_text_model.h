@@ -39,6 +39,7 @@ class LlamaTextModel final : public TextModel {
   void decode_prompt(std::span<const Token> prompt);
   bool decode(Token* tokens, std::size_t n);  // false: no room left in the context
 
+  std::unique_ptr<Threadpool> pool_;  // outlives ctx_ (declared first, destroyed last)
   ModelPtr model_;
   ContextPtr ctx_;
   llama_context_params cparams_;

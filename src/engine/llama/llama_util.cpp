@@ -1,9 +1,38 @@
 // Sampler chain, greedy argmax, pieces and token checks for the llama plug-in (llama_util.h).
 #include "engine/llama/llama_util.h"
 
+#include <ggml-backend.h>
+#include <ggml-cpu.h>
+
 #include <algorithm>
 
 namespace wattserve::engine::llama {
+
+Threadpool::Threadpool(int n_threads) {
+  // Through the CPU backend's registry, as llama-bench does, so that this also works when the
+  // backends are loadable modules.
+  ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+  ggml_backend_reg_t reg = cpu ? ggml_backend_dev_backend_reg(cpu) : nullptr;
+  auto* make = reg ? reinterpret_cast<decltype(ggml_threadpool_new)*>(
+                         ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new"))
+                   : nullptr;
+  free_ = reg ? reinterpret_cast<decltype(ggml_threadpool_free)*>(
+                    ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free"))
+              : nullptr;
+  if (!make || !free_) {
+    throw EngineError(EngineError::Kind::kRuntime, "llama.cpp's CPU backend has no thread pool");
+  }
+  ggml_threadpool_params p = ggml_threadpool_params_default(n_threads);
+  pool_ = make(&p);
+  if (!pool_) {
+    throw EngineError(EngineError::Kind::kRuntime,
+                      "could not start a thread pool of " + std::to_string(n_threads));
+  }
+}
+
+Threadpool::~Threadpool() {
+  if (pool_) free_(pool_);
+}
 
 SamplerPtr make_sampler(const SamplingParams& p) {
   auto sp = llama_sampler_chain_default_params();

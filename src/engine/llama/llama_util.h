@@ -1,5 +1,6 @@
-// Pieces the llama.cpp text model and its batch decoder share: the sampler chain implementing
-// SamplingParams, greedy argmax, token pieces and token-id checks. Internal to the llama plug-in.
+// Pieces the llama.cpp text model and its batch decoder share: the CPU thread pool, the sampler
+// chain implementing SamplingParams, greedy argmax, token pieces and token-id checks. Internal to
+// the llama plug-in.
 #pragma once
 
 #include <llama.h>
@@ -20,6 +21,23 @@ struct ContextDeleter {
 };
 using ModelPtr = std::unique_ptr<llama_model, ModelDeleter>;
 using ContextPtr = std::unique_ptr<llama_context, ContextDeleter>;
+// A persistent ggml CPU thread pool for a context (llama_attach_threadpool), as llama-server and
+// llama-bench use: without one, ggml starts and joins its worker threads for every decode, which
+// costs tens of microseconds per token. Threads poll for work briefly (poll = 50, their default)
+// before they sleep. Must outlive the contexts it is attached to.
+class Threadpool {
+ public:
+  explicit Threadpool(int n_threads);  // EngineError(kRuntime) when the CPU backend cannot
+  ~Threadpool();
+  Threadpool(const Threadpool&) = delete;
+  Threadpool& operator=(const Threadpool&) = delete;
+  void attach(llama_context* ctx) const { llama_attach_threadpool(ctx, pool_, nullptr); }
+
+ private:
+  ggml_threadpool* pool_ = nullptr;
+  void (*free_)(ggml_threadpool*) = nullptr;
+};
+
 struct SamplerDeleter {
   void operator()(llama_sampler* s) const { llama_sampler_free(s); }
 };
