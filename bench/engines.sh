@@ -10,7 +10,8 @@
 # the baseline alternate max(--repeats, 7) times (A B A B ..., so that drifting machine load hits
 # both);
 # the ratio is of the medians:
-#   llama: our decode tokens/s / llama-bench's tg (-p 0 -n N -r 1, same GGUF and threads; it
+#   llama: our decode tokens/s / llama-bench's tg (-p 0 -n N -d 16 -r 1: same GGUF, threads and
+#          context size; it
 #          warms up itself), where llama-bench is $LLAMA_BENCH, --llama-bench, or built once
 #          into $WATTSERVE_DEPS/llama.cpp/bench-build (a few minutes);
 #   onnx:  our decode tokens/s / bench/baselines/ort_bare_decode's (a bare ONNX Runtime session
@@ -86,8 +87,9 @@ PAIRS=$((REPEATS > 7 ? REPEATS : 7))  # run-to-run noise on a shared VM is ~10%:
 echo; echo "## Wrapper cost (threads $THREADS, $TOKENS tokens, medians of $PAIRS alternating runs)"
 echo "| comparison | model | ours tokens/s | baseline tokens/s | ratio |"
 echo "|---|---|---:|---:|---:|"
-# The same context as llama-bench allocates (n_prompt + n_gen; ours: the prompt's 12 tokens +
-# N + 4), since the KV cache size changes the attention work per token.
+# The same context on both sides, since the KV cache size sets the attention work per token:
+# ours N + 16 (the prompt's 12 tokens + N + 4); llama-bench's n_depth + n_gen = 16 + N, its
+# tokens generated after a 16-token context as ours follow the 12-token prompt.
 ours_run() {  # MODEL ENGINE [QUANT] -> JSON
   local q=(); [[ -n ${3:-} ]] && q=(--quant "$3")
   [[ $2 == llama ]] && q+=(--kv-cache f16)
@@ -108,9 +110,9 @@ for m in pycode-small:f32 pycode-base:q8_0 gpt2-124m-replica: qwen2-0.5b-replica
     j=$(ours_run "$name" llama "$quant")
     file=$(echo "$j" | get '["file"]')
     ours+=("$(echo "$j" | get '["decode_tokens_per_s"]')")
-    base+=("$("$LB" -m "$file" -t "$THREADS" -p 0 -n "$TOKENS" -r 1 -o json 2>/dev/null | get '[-1]["avg_ts"]')")
+    base+=("$("$LB" -m "$file" -t "$THREADS" -p 0 -n "$TOKENS" -d 16 -r 1 -o json 2>/dev/null | get '[-1]["avg_ts"]')")
   done
-  ratio_row "wattserve llama / llama-bench tg$TOKENS" "$name ${quant:-}" "${ours[@]}" -- "${base[@]}"
+  ratio_row "wattserve llama / llama-bench tg$TOKENS @ d16" "$name ${quant:-}" "${ours[@]}" -- "${base[@]}"
 done
 for s in tiny small base; do
   ours=() base=() same=yes
