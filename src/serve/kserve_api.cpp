@@ -154,9 +154,12 @@ const char* kserve_datatype(engine::DType dtype) {
   return dtype == engine::DType::kFloat32 ? "FP32" : "INT64";
 }
 
+bool is_utf8_output(const std::string& name, engine::DType dtype, std::size_t rank) {
+  return name.size() > 5 && name.ends_with("_utf8") && dtype == engine::DType::kInt64 && rank > 0;
+}
+
 bool is_utf8_output(const std::string& name, const engine::Tensor& t) {
-  return name.size() > 5 && name.compare(name.size() - 5, 5, "_utf8") == 0 &&
-         t.dtype == engine::DType::kInt64 && !t.shape.empty();
+  return is_utf8_output(name, t.dtype, t.shape.size());
 }
 
 json infer_response(const std::string& model, const std::string& id,

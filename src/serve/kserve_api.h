@@ -41,6 +41,7 @@ const char* kserve_datatype(engine::DType dtype);
 //  "parameters": {"energy": {...}}}
 // An output named "<name>_utf8" (INT64 [..., B]: UTF-8 bytes, zero-padded) is sent as the BYTES
 // tensor "<name>" of shape [...] holding the strings (the OCR model's text, ocr_model.h).
+bool is_utf8_output(const std::string& name, engine::DType dtype, std::size_t rank);
 bool is_utf8_output(const std::string& name, const engine::Tensor& t);
 nlohmann::json infer_response(const std::string& model, const std::string& id,
                               const engine::NamedTensors& outputs,

@@ -229,7 +229,7 @@ namespace {
 
 // Invalid UTF-8 (a model may emit a lone byte token) becomes U+FFFD instead of an exception.
 std::string sse(const json& j) {
-  return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+  return "data: " + dump_json(j) + "\n\n";
 }
 
 json chunk_head(const CompletionResult& r, bool chat) {
@@ -277,6 +277,10 @@ std::string stream_end(const CompletionResult& r, bool chat, bool include_usage)
     out = sse(c);
   }
   return out + "data: [DONE]\n\n";
+}
+
+std::string dump_json(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::size_t complete_utf8_prefix(std::string_view s) {

@@ -98,6 +98,10 @@ std::string stream_chunk(const CompletionResult& head, bool chat, std::string_vi
 // include_usage, a chunk with empty choices and the usage, then "data: [DONE]".
 std::string stream_end(const CompletionResult& r, bool chat, bool include_usage);
 
+// JSON text for HTTP bodies and SSE events: invalid UTF-8 (a token cut mid-character) becomes
+// U+FFFD instead of an exception.
+std::string dump_json(const nlohmann::json& j);
+
 // Length of the longest prefix of `s` that does not end inside a UTF-8 character: streamed
 // pieces are held back until their character is complete (bytes that are not UTF-8 at all pass
 // through; the JSON writer replaces them with U+FFFD).

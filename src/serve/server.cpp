@@ -19,15 +19,10 @@ namespace {
 
 using nlohmann::json;
 
-// JSON text for HTTP bodies: invalid UTF-8 (a token cut mid-character) becomes U+FFFD.
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 void send_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
   if (e.status == 503) res.set_header("Retry-After", "1");
-  res.set_content(dump(error_body(e)), "application/json");
+  res.set_content(dump_json(error_body(e)), "application/json");
 }
 
 std::string new_id(const char* prefix) {
@@ -160,7 +155,7 @@ void Server::routes() {
       std::lock_guard lk(recent_mu_);
       for (const auto& r : recent_) list.push_back(r);
     }
-    res.set_content(dump(list), "application/json");
+    res.set_content(dump_json(list), "application/json");
   });
   const auto authorised = [this](const httplib::Request& req) {
     if (options_.api_key.empty()) return;
@@ -185,7 +180,7 @@ void Server::routes() {
       data.push_back(
           {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "wattserve"}});
     }
-    res.set_content(dump({{"object", "list"}, {"data", data}}), "application/json");
+    res.set_content(dump_json({{"object", "list"}, {"data", data}}), "application/json");
   });
 
   h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -248,7 +243,7 @@ void Server::routes() {
           if (!served.worker->submit(job)) throw queue_full();
           const TextJobResult r = result.get();
           if (r.error) throw *r.error;
-          res.set_content(dump(completion_response(fill(r), chat)), "application/json");
+          res.set_content(dump_json(completion_response(fill(r), chat)), "application/json");
           metrics_->count_request(label, 200);
           remember(label, 200, static_cast<int>(r.gen.tokens.size()), r.energy);
           return;
@@ -293,7 +288,7 @@ void Server::routes() {
                 const TextJobResult r = st->result.get();
                 std::string tail;
                 if (r.error) {
-                  tail = "data: " + dump(error_body(*r.error)) + "\n\ndata: [DONE]\n\n";
+                  tail = "data: " + dump_json(error_body(*r.error)) + "\n\ndata: [DONE]\n\n";
                   metrics_->count_request(label, r.error->status);
                 } else {
                   tail = stream_end(fill(r), chat, include_usage);
@@ -327,7 +322,7 @@ void Server::routes() {
                             : res.status == 413 ? "the request body is too large"
                                                 : fmt::format("HTTP {}", res.status);
     res.set_content(
-        dump(error_body(ApiError(
+        dump_json(error_body(ApiError(
             res.status, res.status == 404 ? "not_found_error" : "invalid_request_error", "", msg))),
         "application/json");
   });

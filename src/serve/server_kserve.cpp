@@ -12,15 +12,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // KServe v2 errors are {"error": "message"}.
 void send_v2_error(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
   if (e.status == 503) res.set_header("Retry-After", "1");
-  res.set_content(dump({{"error", e.what()}}), "application/json");
+  res.set_content(dump_json({{"error", e.what()}}), "application/json");
 }
 
 json tensor_meta(const engine::TensorInfo& t) {
@@ -48,22 +44,24 @@ void Server::kserve_routes() {
       }
     };
   };
-  h.Get("/v2", guarded([](const httplib::Request&, httplib::Response& res) {
-          res.set_content(
-              dump({{"name", "wattserve"}, {"version", "0.1.0"}, {"extensions", json::array()}}),
-              "application/json");
-        }));
+  h.Get(
+      "/v2", guarded([](const httplib::Request&, httplib::Response& res) {
+        res.set_content(
+            dump_json({{"name", "wattserve"}, {"version", "0.1.0"}, {"extensions", json::array()}}),
+            "application/json");
+      }));
   h.Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"live":true})", "application/json");
   });
   h.Get("/v2/health/ready", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"ready":true})", "application/json");
   });
-  h.Get(R"(/v2/models/([^/]+)/ready)",
-        guarded([this](const httplib::Request& req, httplib::Response& res) {
-          find(req.matches[1]);
-          res.set_content(dump({{"name", req.matches[1]}, {"ready", true}}), "application/json");
-        }));
+  h.Get(
+      R"(/v2/models/([^/]+)/ready)",
+      guarded([this](const httplib::Request& req, httplib::Response& res) {
+        find(req.matches[1]);
+        res.set_content(dump_json({{"name", req.matches[1]}, {"ready", true}}), "application/json");
+      }));
   h.Get(R"(/v2/models/([^/]+))",
         guarded([this](const httplib::Request& req, httplib::Response& res) {
           const std::string name = req.matches[1];
@@ -73,8 +71,7 @@ void Server::kserve_routes() {
             json in = json::array(), out = json::array();
             for (const auto& t : s.tensor->model().inputs()) in.push_back(tensor_meta(t));
             for (const auto& t : s.tensor->model().outputs()) {
-              if (t.dtype == engine::DType::kInt64 && t.shape.size() > 1 && t.name.size() > 5 &&
-                  t.name.ends_with("_utf8")) {  // sent as strings
+              if (is_utf8_output(t.name, t.dtype, t.shape.size())) {  // sent as strings
                 out.push_back(
                     {{"name", t.name.substr(0, t.name.size() - 5)},
                      {"datatype", "BYTES"},
@@ -93,7 +90,7 @@ void Server::kserve_routes() {
             meta["outputs"] =
                 json::array({{{"name", "text_output"}, {"datatype", "BYTES"}, {"shape", {1}}}});
           }
-          res.set_content(dump(meta), "application/json");
+          res.set_content(dump_json(meta), "application/json");
         }));
   h.Post(R"(/v2/models/([^/]+)/infer)", [this, guarded](const httplib::Request& req,
                                                         httplib::Response& res) {
@@ -123,7 +120,7 @@ void Server::kserve_routes() {
           json energy = energy_json(out.energy, 0);
           energy.erase("joules_per_output_token");
           energy["batch_rows"] = out.batch_rows;
-          rs.set_content(dump(infer_response(name, r.id, out.outputs, r.outputs, energy)),
+          rs.set_content(dump_json(infer_response(name, r.id, out.outputs, r.outputs, energy)),
                          "application/json");
           remember(name, 200, 0, out.energy);
           return;
@@ -149,7 +146,7 @@ void Server::kserve_routes() {
                        {"completion_tokens", n},
                        {"finish_reason", finish_reason(out.gen.reason)},
                        {"energy", energy_json(out.energy, n)}};
-        rs.set_content(dump(text_infer_response(name, r.id, out.gen.text, params)),
+        rs.set_content(dump_json(text_infer_response(name, r.id, out.gen.text, params)),
                        "application/json");
         remember(name, 200, n, out.energy);
       } catch (const ApiError& e) {

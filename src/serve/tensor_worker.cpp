@@ -10,10 +10,6 @@ namespace wattserve::serve {
 
 namespace {
 
-double seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 // Same names, dtypes and dimensions after the first: can share a batch.
 bool compatible(const engine::NamedTensors& a, const engine::NamedTensors& b) {
   if (a.size() != b.size()) return false;
@@ -39,7 +35,8 @@ TensorWorker::TensorWorker(std::string name, std::unique_ptr<engine::Model> mode
       carbon_(std::move(carbon)),
       pue_(pue),
       options_(options),
-      metrics_(metrics) {
+      metrics_(metrics),
+      queue_(options.max_queue) {
   model_->tensor();  // throws EngineError(kUnsupported) for a text model
   if (options_.max_batch < 1) throw std::invalid_argument("max batch must be at least 1");
   thread_ = std::thread([this] { run(); });
@@ -70,47 +67,39 @@ bool TensorWorker::submit(std::shared_ptr<TensorJob> job) {
                                             rows, options_.max_batch));
   }
   job->rows = rows;
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_ || queue_.size() >= options_.max_queue) return false;
-    job->window = meter_.begin(job->id, 0.0);
-    queue_.push_back(std::move(job));
-    if (metrics_) metrics_->set_queue_length(name_, queue_.size());
-  }
-  cv_.notify_one();
-  return true;
+  TensorJob& j = *job;
+  return queue_.push(std::move(job), [&](std::size_t length) {
+    j.window = meter_.begin(j.id, 0.0);
+    if (metrics_) metrics_->set_queue_length(name_, length);
+  });
 }
 
 std::size_t TensorWorker::queue_length() const {
-  std::lock_guard lk(mu_);
   return queue_.size();
 }
 
 void TensorWorker::shutdown() {
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  queue_.stop();
   if (thread_.joinable()) thread_.join();
 }
 
 std::vector<std::shared_ptr<TensorJob>> TensorWorker::next_batch(std::unique_lock<std::mutex>& lk) {
+  auto& jobs = queue_.jobs;
   std::vector<std::shared_ptr<TensorJob>> batch;
-  batch.push_back(std::move(queue_.front()));
-  queue_.pop_front();
+  batch.push_back(std::move(jobs.front()));
+  jobs.pop_front();
   std::int64_t rows = batch.front()->rows;
   const auto deadline =
       batch.front()->submitted + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      std::chrono::duration<double>(options_.max_wait_s));
   // Moves the waiting requests that fit (rows and shapes) into the batch, oldest first.
   const auto take_fitting = [&] {
-    for (auto it = queue_.begin(); it != queue_.end() && rows < options_.max_batch;) {
+    for (auto it = jobs.begin(); it != jobs.end() && rows < options_.max_batch;) {
       if (rows + (*it)->rows <= options_.max_batch &&
           compatible(batch.front()->inputs, (*it)->inputs)) {
         rows += (*it)->rows;
         batch.push_back(std::move(*it));
-        it = queue_.erase(it);
+        it = jobs.erase(it);
       } else {
         ++it;
       }
@@ -118,8 +107,8 @@ std::vector<std::shared_ptr<TensorJob>> TensorWorker::next_batch(std::unique_loc
   };
   for (;;) {
     take_fitting();
-    if (rows >= options_.max_batch || stopping_) break;
-    if (cv_.wait_until(lk, deadline) == std::cv_status::timeout) {
+    if (rows >= options_.max_batch || queue_.stopping) break;
+    if (queue_.cv.wait_until(lk, deadline) == std::cv_status::timeout) {
       take_fitting();  // what arrived with the timeout
       break;
     }
@@ -131,11 +120,11 @@ void TensorWorker::run() {
   for (;;) {
     std::vector<std::shared_ptr<TensorJob>> batch;
     {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
+      std::unique_lock lk(queue_.mu);
+      queue_.wait(lk);
+      if (queue_.jobs.empty()) return;  // stopping and drained
       batch = next_batch(lk);
-      if (metrics_) metrics_->set_queue_length(name_, queue_.size());
+      if (metrics_) metrics_->set_queue_length(name_, queue_.jobs.size());
     }
     execute(batch);
   }

@@ -7,8 +7,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -19,6 +17,7 @@
 #include "energy/carbon.h"
 #include "energy/meter.h"
 #include "engine/engine.h"
+#include "serve/job_queue.h"
 #include "serve/openai_api.h"
 
 namespace wattserve::serve {
@@ -76,10 +75,7 @@ class TensorWorker {
   double pue_;
   TensorWorkerOptions options_;
   ServeMetrics* metrics_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<TensorJob>> queue_;
-  bool stopping_ = false;
+  JobQueue<TensorJob> queue_;
   std::thread thread_;
 };
 

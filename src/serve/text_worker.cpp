@@ -11,14 +11,6 @@
 
 namespace wattserve::serve {
 
-namespace {
-
-double seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-}  // namespace
-
 const char* to_string(SchedulePolicy p) {
   return p == SchedulePolicy::kSjf ? "sjf" : "fcfs";
 }
@@ -41,7 +33,8 @@ TextWorker::TextWorker(std::string name, std::unique_ptr<engine::Model> model, e
       carbon_(std::move(carbon)),
       pue_(pue),
       options_(options),
-      metrics_(metrics) {
+      metrics_(metrics),
+      queue_(options.max_queue) {
   if (options_.parallel < 1) throw std::invalid_argument("parallel must be >= 1");
   if (!(options_.aging_s > 0)) throw std::invalid_argument("the SJF aging time must be > 0 s");
   auto& text = model_->text();  // throws EngineError(kUnsupported) for a tensor model
@@ -66,37 +59,29 @@ int TextWorker::parallel() const {
 bool TextWorker::submit(std::shared_ptr<TextJob> job) {
   job->features = LengthPredictor::features(job->prompt, job->sampling.max_tokens);
   job->predicted_tokens = predictor_.predict(job->features, job->sampling.max_tokens);
-  {
-    std::lock_guard lk(mu_);
-    if (stopping_ || queue_.size() >= options_.max_queue) return false;
-    job->window = meter_.begin(job->id, 0.0);  // waiting: a share only when nothing runs
-    queue_.push_back(std::move(job));
-    if (metrics_) metrics_->set_queue_length(name_, queue_.size());
-  }
-  cv_.notify_one();
-  return true;
+  TextJob& j = *job;
+  return queue_.push(std::move(job), [&](std::size_t length) {
+    j.window = meter_.begin(j.id, 0.0);  // waiting: a share only when nothing runs
+    if (metrics_) metrics_->set_queue_length(name_, length);
+  });
 }
 
 std::size_t TextWorker::queue_length() const {
-  std::lock_guard lk(mu_);
   return queue_.size();
 }
 
 void TextWorker::shutdown() {
-  {
-    std::lock_guard lk(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  queue_.stop();
   if (thread_.joinable()) thread_.join();
 }
 
 std::shared_ptr<TextJob> TextWorker::take_next_locked() {
-  auto next = queue_.begin();
+  auto& jobs = queue_.jobs;
+  auto next = jobs.begin();
   if (options_.policy == SchedulePolicy::kSjf) {
     const auto now = std::chrono::steady_clock::now();
     double best = std::numeric_limits<double>::infinity();
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    for (auto it = jobs.begin(); it != jobs.end(); ++it) {
       const double waited = seconds(now - (*it)->submitted);
       const double score = (*it)->predicted_tokens * (1.0 - waited / options_.aging_s);
       if (score < best) {  // ties: the older request
@@ -106,8 +91,8 @@ std::shared_ptr<TextJob> TextWorker::take_next_locked() {
     }
   }
   auto job = std::move(*next);
-  queue_.erase(next);
-  if (metrics_) metrics_->set_queue_length(name_, queue_.size());
+  jobs.erase(next);
+  if (metrics_) metrics_->set_queue_length(name_, jobs.size());
   return job;
 }
 
@@ -115,9 +100,9 @@ void TextWorker::run() {
   for (;;) {
     std::shared_ptr<TextJob> job;
     {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      std::unique_lock lk(queue_.mu);
+      queue_.wait(lk);
+      if (queue_.jobs.empty()) return;  // stopping and drained
       job = take_next_locked();
     }
     TextJobResult r;

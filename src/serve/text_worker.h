@@ -11,8 +11,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
@@ -25,6 +23,7 @@
 #include "energy/carbon.h"
 #include "energy/meter.h"
 #include "engine/engine.h"
+#include "serve/job_queue.h"
 #include "serve/length_predictor.h"
 #include "serve/openai_api.h"
 
@@ -100,7 +99,7 @@ class TextWorker {
   void run();
   void run_batched();
   TextJobResult execute(TextJob& job);
-  // Under mu_: removes and returns the next job by the policy (queue_ not empty).
+  // Under queue_.mu: removes and returns the next job by the policy (queue not empty).
   std::shared_ptr<TextJob> take_next_locked();
   // Ends the job's window if open, records metrics and the predictor's error, learns from it,
   // and hands the result to the waiting HTTP thread.
@@ -118,10 +117,7 @@ class TextWorker {
   ServeMetrics* metrics_;
   std::unique_ptr<engine::BatchDecoder> decoder_;  // null: one sequence at a time
   LengthPredictor predictor_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<TextJob>> queue_;
-  bool stopping_ = false;
+  JobQueue<TextJob> queue_;
   std::thread thread_;
 };
 

@@ -13,10 +13,6 @@ namespace wattserve::serve {
 
 namespace {
 
-double seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 struct Running {
   std::shared_ptr<TextJob> job;
   int slot = 0;
@@ -50,11 +46,11 @@ void TextWorker::run_batched() {
   for (;;) {
     std::vector<std::shared_ptr<TextJob>> joining;
     {
-      std::unique_lock lk(mu_);
-      if (running.empty()) cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-      if (running.empty() && queue_.empty()) return;  // stopping and drained
+      std::unique_lock lk(queue_.mu);
+      if (running.empty()) queue_.wait(lk);
+      if (running.empty() && queue_.jobs.empty()) return;  // stopping and drained
       while (running.size() + joining.size() < static_cast<std::size_t>(dec.capacity()) &&
-             !queue_.empty()) {
+             !queue_.jobs.empty()) {
         joining.push_back(take_next_locked());
       }
     }
