@@ -15,16 +15,20 @@ find_package(prometheus-cpp CONFIG REQUIRED)
 # OpenCV 4 core, imgproc, imgcodecs: image decoding, resizing and box geometry of the OCR pipeline
 # (src/ocr). Debian's per-module -dev packages ship no CMake or pkg-config file (only the
 # all-modules libopencv-dev does), so the headers and the three libraries are found directly.
-find_path(OPENCV_INCLUDE_DIR opencv2/imgproc.hpp PATH_SUFFIXES opencv4)
-foreach(m IN ITEMS core imgproc imgcodecs)
-  find_library(OPENCV_${m}_LIBRARY opencv_${m})
-  if(NOT OPENCV_INCLUDE_DIR OR NOT OPENCV_${m}_LIBRARY)
-    message(FATAL_ERROR "OpenCV ${m} not found: run scripts/setup.sh (libopencv-${m}-dev)")
-  endif()
-  add_library(opencv::${m} SHARED IMPORTED)
-  set_target_properties(opencv::${m} PROPERTIES IMPORTED_LOCATION "${OPENCV_${m}_LIBRARY}"
-    INTERFACE_INCLUDE_DIRECTORIES "${OPENCV_INCLUDE_DIR}")
-endforeach()
+# Only with WATTSERVE_WITH_OCR (on by default).
+if(WATTSERVE_WITH_OCR)
+  find_path(OPENCV_INCLUDE_DIR opencv2/imgproc.hpp PATH_SUFFIXES opencv4)
+  foreach(m IN ITEMS core imgproc imgcodecs)
+    find_library(OPENCV_${m}_LIBRARY opencv_${m})
+    if(NOT OPENCV_INCLUDE_DIR OR NOT OPENCV_${m}_LIBRARY)
+      message(FATAL_ERROR "OpenCV ${m} not found: run scripts/setup.sh (libopencv-${m}-dev), "
+        "or configure with -DWATTSERVE_WITH_OCR=OFF")
+    endif()
+    add_library(opencv::${m} SHARED IMPORTED)
+    set_target_properties(opencv::${m} PROPERTIES IMPORTED_LOCATION "${OPENCV_${m}_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${OPENCV_INCLUDE_DIR}")
+  endforeach()
+endif()
 if(WATTSERVE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -24,7 +24,9 @@
 #include "energy/atomic_file.h"
 #include "energy/discovery.h"
 #include "engine/engines.h"
+#if WATTSERVE_WITH_OCR
 #include "serve/ocr_model.h"
+#endif
 #include "serve/serve_config.h"
 #include "serve/server.h"
 #include "zoo/zoo.h"
@@ -146,6 +148,7 @@ int run_serve(ServeFlags f) {
           where.entry && where.entry->kind == "ocr" && spec.model == where.entry->model;
       std::unique_ptr<engine::Model> model;
       if (ocr_pipeline) {
+#if WATTSERVE_WITH_OCR
         ocr::OcrOptions oo;
         oo.provider = spec.provider;
         oo.threads = spec.threads;
@@ -153,6 +156,11 @@ int run_serve(ServeFlags f) {
             engine::load_engine(where.engine),
             std::filesystem::path(where.path).parent_path().string(), oo);
         where.path = std::filesystem::path(where.path).parent_path().string() + " (det + rec)";
+#else
+        throw engine::EngineError(engine::EngineError::Kind::kUnsupported,
+                                  "this wattserve was built without the OCR pipeline "
+                                  "(WATTSERVE_WITH_OCR=OFF)");
+#endif
       } else {
         model = engine::load_engine(where.engine).load(where.path, lo);
       }

@@ -3,8 +3,13 @@
 namespace wattserve::cli {
 
 std::vector<Command> all_commands(CLI::App& app) {
-  return {add_measure(app), add_sensors(app), add_estimate(app), add_engines(app),
-          add_run(app),     add_serve(app),   add_ocr(app),      add_version(app)};
+  std::vector<Command> c = {add_measure(app), add_sensors(app), add_estimate(app),
+                            add_engines(app), add_run(app),     add_serve(app)};
+#if WATTSERVE_WITH_OCR
+  c.push_back(add_ocr(app));
+#endif
+  c.push_back(add_version(app));
+  return c;
 }
 
 }  // namespace wattserve::cli

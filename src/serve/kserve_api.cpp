@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "serve/request_json.h"
+
 namespace wattserve::serve {
 
 namespace {
@@ -13,13 +15,6 @@ using nlohmann::json;
 
 ApiError bad(const std::string& param, const std::string& message) {
   return ApiError(400, "invalid_request_error", param, message);
-}
-
-json parse_object(std::string_view body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw bad("", "the request body is not valid JSON");
-  if (!j.is_object()) throw bad("", "the request body must be a JSON object");
-  return j;
 }
 
 std::string request_id(const json& j) {
@@ -60,7 +55,7 @@ void flatten(const json& data, std::vector<T>& out, const std::string& name, std
 }  // namespace
 
 InferRequest parse_infer_request(std::string_view body) {
-  const json j = parse_object(body);
+  const json j = parse_request_object(body);
   InferRequest r;
   r.id = request_id(j);
   const auto inputs = j.find("inputs");
@@ -87,7 +82,11 @@ InferRequest parse_infer_request(std::string_view body) {
       if (count > (std::size_t{1} << 28))
         throw bad(name, fmt::format("input '{}' is too large", name));
     }
-    const std::string dt = in.value("datatype", "");
+    const auto dt_it = in.find("datatype");
+    if (dt_it == in.end() || !dt_it->is_string()) {
+      throw bad(name, fmt::format("input '{}' needs a 'datatype' string (FP32, INT64)", name));
+    }
+    const std::string dt = dt_it->get<std::string>();
     if (!in.contains("data")) throw bad(name, fmt::format("input '{}' has no 'data'", name));
     if (dt == "FP32") {
       t.dtype = engine::DType::kFloat32;
@@ -121,13 +120,13 @@ InferRequest parse_infer_request(std::string_view body) {
 }
 
 TextInferRequest parse_text_infer_request(std::string_view body, const RequestLimits& limits) {
-  const json j = parse_object(body);
+  const json j = parse_request_object(body);
   TextInferRequest r;
   r.id = request_id(j);
   const auto inputs = j.find("inputs");
   if (inputs == j.end() || !inputs->is_array() || inputs->size() != 1 ||
-      !(*inputs)[0].is_object() || (*inputs)[0].value("name", "") != "text_input" ||
-      (*inputs)[0].value("datatype", "") != "BYTES") {
+      !string_field_is((*inputs)[0], "name", "text_input") ||
+      !string_field_is((*inputs)[0], "datatype", "BYTES")) {
     throw bad("inputs",
               "a text model takes one input {\"name\": \"text_input\", \"datatype\": "
               "\"BYTES\", \"shape\": [1], \"data\": [\"prompt\"]}");

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "serve/request_json.h"
+
 namespace wattserve::serve {
 
 namespace {
@@ -59,7 +61,7 @@ std::string text_content(const json& content, const std::string& param) {
   if (content.is_array()) {  // [{"type": "text", "text": "..."}]
     std::string out;
     for (const auto& part : content) {
-      if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+      if (!string_field_is(part, "type", "text") || !part.contains("text") ||
           !part["text"].is_string()) {
         throw bad(param,
                   "only text content parts ({\"type\": \"text\", \"text\": ...}) are supported");
@@ -103,9 +105,7 @@ json error_body(const ApiError& e) {
 
 CompletionRequest parse_completion_request(std::string_view body, bool chat,
                                            const RequestLimits& limits) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw bad("", "the request body is not valid JSON");
-  if (!j.is_object()) throw bad("", "the request body must be a JSON object");
+  const json j = parse_request_object(body);
   CompletionRequest r;
   r.chat = chat;
   const json* model = field(j, "model");

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "serve/request_json.h"
+
 namespace wattserve::serve {
 namespace {
 
@@ -43,9 +45,46 @@ TEST(KserveRequest, MalformedTensorsAre400) {
         R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]},
                           {"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]})",
         R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], "id": 5})",
-        R"({"inputs": )", R"("x")"}) {
+        R"({"inputs": )", R"("x")",
+        // a field of the wrong type (found by the fuzzer: nlohmann's value() threw type_error)
+        R"({"inputs": [{"name": "x", "shape": [1], "datatype": ["FP32"], "data": [1]}]})",
+        R"({"inputs": [{"name": "x", "shape": [1], "data": [1]}]})"}) {
     EXPECT_EQ(status_of(body), 400) << body;
   }
+}
+
+TEST(KserveRequest, DeeplyNestedBodiesAre400BeforeAnyRecursiveWalk) {
+  // 100,000 nested arrays would overflow the stack of a recursive flatten or dump.
+  const std::string deep = std::string(100000, '[') + "1" + std::string(100000, ']');
+  EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": )" +
+                      deep + "}]}"),
+            400);
+  EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "text_input", "datatype": "BYTES",
+      "shape": [1], "data": ["x"]}], "parameters": {"extra": )" +
+                                            deep + "}}",
+                                        {}),
+               ApiError);
+  // Brackets inside strings are text, not nesting; an escaped quote does not end the string.
+  const std::string brackets(1000, '[');
+  EXPECT_EQ(parse_text_infer_request(R"({"inputs": [{"name": "text_input", "datatype": "BYTES",
+      "shape": [1], "data": [")" + brackets +
+                                         R"(\"\\"]}]})",
+                                     {})
+                .prompt,
+            brackets + "\"\\");
+  // Exactly the limit nests fine: data [[...[2]...]] with shape [1, 1, ..., 1].
+  const int rank = kMaxRequestJsonDepth - 3;  // body object, inputs array, input object
+  std::string shape = "[1";
+  for (int i = 1; i < rank; ++i) shape += ",1";
+  shape += "]";
+  const auto r = parse_infer_request(R"({"inputs": [{"name": "x", "datatype": "FP32", "shape": )" +
+                                     shape + R"(, "data": )" + std::string(rank, '[') + "2" +
+                                     std::string(rank, ']') + "}]}");
+  EXPECT_EQ(r.inputs.at("x").f32, std::vector<float>{2});
+  EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "datatype": "FP32", "shape": )" + shape +
+                      R"(, "data": )" + std::string(rank + 1, '[') + "2" +
+                      std::string(rank + 1, ']') + "}]}"),
+            400);
 }
 
 TEST(KserveRequest, TextInputAndParameters) {
@@ -67,6 +106,15 @@ TEST(KserveRequest, TextInputAndParameters) {
                                         {}),
                ApiError);
   EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "prompt", "datatype": "BYTES",
+      "shape": [1], "data": ["x"]}]})",
+                                        {}),
+               ApiError);
+  // The fuzzer's input: a datatype that is an array; and a name that is a number.
+  EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "text_input", "shape": [1],
+      "datatype": ["def f("]}], "parameters": {"max_tokens": 2, "tempertaure": 0}})",
+                                        {}),
+               ApiError);
+  EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": 7, "datatype": "BYTES",
       "shape": [1], "data": ["x"]}]})",
                                         {}),
                ApiError);

@@ -99,9 +99,13 @@ TEST(OpenAiRequest, MalformedAndHostileBodiesAre400WithTheParameter) {
   for (const char* chat :
        {R"({"model": "m", "messages": []})", R"({"model": "m", "messages": [{"role": "user"}]})",
         R"({"model": "m", "messages": [{"role": "robot", "content": "x"}]})",
-        R"({"model": "m", "messages": [{"role": "user", "content": 5}]})"}) {
+        R"({"model": "m", "messages": [{"role": "user", "content": 5}]})",
+        R"({"model": "m", "messages": [{"role": "user", "content": [{"type": 5, "text": "x"}]}]})",
+        R"({"model": "m", "messages": [{"role": 5, "content": "x"}]})"}) {
     EXPECT_EQ(error_of(chat, true).param, "messages") << chat;
   }
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(error_of(R"({"model": "m", "prompt": "x", "extra": )" + deep + "}").status, 400);
   RequestLimits small;
   small.max_prompt_bytes = 4;
   EXPECT_EQ(error_of(R"({"model": "m", "prompt": "12345"})", false, small).status, 413);
