@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -69,7 +70,13 @@ void print_summary(const energy::RunSummary& s) {
   eprint("  emissions   {} CO2e  at {:.0f} gCO2e/kWh x PUE {:.2f}  [{}]\n",
          format_mass(s.emissions_kg), s.carbon.g_per_kwh, s.carbon.pue, s.carbon.source);
   if (w.source == energy::Source::kEstimate) {
-    eprint("  estimate because no energy counter is readable here:\n");
+    // With a GPU counter beside estimated CPU and RAM, only those domains are estimates.
+    const bool some_measured = std::any_of(w.domains.begin(), w.domains.end(), [](const auto& d) {
+      return d.counted && d.source != energy::Source::kEstimate;
+    });
+    eprint("  {}:\n", some_measured
+                          ? "the estimate domains stand in for these sensors, not readable here"
+                          : "estimate because no energy counter is readable here");
     for (const auto& n : s.sensor_notes) {
       eprint("    {}: {}\n", n.sensor, n.reason);
     }

@@ -21,6 +21,55 @@ constexpr nvmlReturn_t kNvmlSuccess = 0;
 constexpr nvmlReturn_t kNvmlErrorNotSupported = 3;
 constexpr unsigned kNvmlDeviceNameV2BufferSize = 96;  // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 constexpr unsigned kNvmlDeviceUuidV2BufferSize = 96;  // NVML_DEVICE_UUID_V2_BUFFER_SIZE
+constexpr unsigned kNvmlFiDevPowerInstant = 186;      // NVML_FI_DEV_POWER_INSTANT (mW)
+
+// nvmlFieldValue_t (40 bytes): one field of nvmlDeviceGetFieldValues.
+struct NvmlFieldValue {
+  unsigned int field_id = 0;
+  unsigned int scope_id = 0;
+  long long timestamp = 0;
+  long long latency_us = 0;
+  int value_type = 0;  // nvmlValueType_t
+  nvmlReturn_t rc = 0;
+  union {
+    double d;
+    unsigned int ui;
+    unsigned long ul;
+    unsigned long long ull;
+    long long sll;
+    int si;
+    unsigned short us;
+  } value{};
+};
+static_assert(sizeof(NvmlFieldValue) == 40);
+
+// The value of a field as a double, by its nvmlValueType_t; NaN for an unknown type.
+double field_number(const NvmlFieldValue& f) {
+  switch (f.value_type) {
+    case 0:
+      return f.value.d;
+    case 1:
+      return f.value.ui;
+    case 2:
+      return static_cast<double>(f.value.ul);
+    case 3:
+      return static_cast<double>(f.value.ull);
+    case 4:
+      return static_cast<double>(f.value.sll);
+    case 5:
+      return f.value.si;
+    case 6:
+      return f.value.us;
+    default:
+      return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+// The stale-counter catch-up (docs/measurement.md): a figure behind the counter-informed target
+// rises per read by at most kCatchUpPowerMargin x the larger of the last two power readings x dt,
+// plus the remaining gap x dt / kCatchUpSeconds.
+constexpr double kCatchUpPowerMargin = 1.1;
+constexpr double kCatchUpSeconds = 0.5;
 
 extern "C" {
 using NvmlInitFn = nvmlReturn_t (*)();                                  // nvmlInit_v2
@@ -31,6 +80,7 @@ using NvmlGetHandleFn = nvmlReturn_t (*)(unsigned int, nvmlDevice_t*);  // ..Han
 using NvmlGetStringFn = nvmlReturn_t (*)(nvmlDevice_t, char*, unsigned int);  // Name, UUID
 using NvmlGetEnergyFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned long long*);  // millijoules
 using NvmlGetPowerFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int*);         // milliwatts
+using NvmlGetFieldValuesFn = nvmlReturn_t (*)(nvmlDevice_t, int, NvmlFieldValue*);
 }
 
 template <typename Fn>
@@ -51,6 +101,7 @@ struct NvmlLib {
   NvmlGetStringFn get_uuid = nullptr;  // optional
   NvmlGetEnergyFn get_energy = nullptr;
   NvmlGetPowerFn get_power = nullptr;
+  NvmlGetFieldValuesFn get_fields = nullptr;  // optional
 
   NvmlLib() = default;
   NvmlLib(const NvmlLib&) = delete;
@@ -58,6 +109,18 @@ struct NvmlLib {
   ~NvmlLib() {
     if (initialized) shutdown();
     if (handle) dlclose(handle);
+  }
+
+  // The instant board power (field NVML_FI_DEV_POWER_INSTANT) in watts, or NaN where the library
+  // or the GPU lacks it.
+  double instant_watts(nvmlDevice_t dev) const {
+    if (!get_fields) return std::numeric_limits<double>::quiet_NaN();
+    NvmlFieldValue f;
+    f.field_id = kNvmlFiDevPowerInstant;
+    if (get_fields(dev, 1, &f) != kNvmlSuccess || f.rc != kNvmlSuccess) {
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    return field_number(f) / 1000.0;
   }
 
   std::string error(nvmlReturn_t rc) const {
@@ -71,6 +134,7 @@ struct Gpu {
   nvmlDevice_t dev = nullptr;
   bool counter = false;   // energy counter (else integrated power)
   bool has_power = true;  // false: the power call is NOT_SUPPORTED (counter GPUs only)
+  bool instant = false;   // power from NVML_FI_DEV_POWER_INSTANT, else nvmlDeviceGetPowerUsage
   bool started = false;
   double joules = 0;  // reported cumulative joules: never decreases
   double last_w = std::numeric_limits<double>::quiet_NaN();
@@ -79,6 +143,8 @@ struct Gpu {
   unsigned long long counter_mj = 0;  // counter advance since the first read
   int64_t last_change_ns = 0;         // read that first saw the current counter value
   PowerIntegrator bridge;             // power integrated since last_change_ns
+  int64_t prev_ns = 0;                // the previous read, and its power (NaN: none)
+  double prev_w = std::numeric_limits<double>::quiet_NaN();
   // Power mode.
   PowerIntegrator power;
 };
@@ -99,9 +165,14 @@ class NvmlSensor final : public Sensor {
     std::lock_guard lock(mu_);
     std::string errors;
     for (Gpu& g : gpus_) {
-      unsigned int mw = 0;
-      nvmlReturn_t prc = g.has_power ? lib_->get_power(g.dev, &mw) : kNvmlErrorNotSupported;
-      double watts = prc == kNvmlSuccess ? mw / 1000.0 : std::numeric_limits<double>::quiet_NaN();
+      double watts =
+          g.instant ? lib_->instant_watts(g.dev) : std::numeric_limits<double>::quiet_NaN();
+      nvmlReturn_t prc = kNvmlSuccess;
+      if (!std::isfinite(watts)) {  // no instant field, or it failed this time
+        unsigned int mw = 0;
+        prc = g.has_power ? lib_->get_power(g.dev, &mw) : kNvmlErrorNotSupported;
+        if (prc == kNvmlSuccess) watts = mw / 1000.0;
+      }
       if (g.counter) {
         unsigned long long mj = 0;
         nvmlReturn_t rc = lib_->get_energy(g.dev, &mj);
@@ -134,30 +205,47 @@ class NvmlSensor final : public Sensor {
   }
 
  private:
-  // The stale-counter rule. The NVML counter only moves every tens of ms to ~1 s, so a short
-  // window can see no change. While the counter is unchanged (for >= stale_after_ns) the figure is
-  // counter + power integrated (trapezoid) since the read that first saw the current counter
-  // value. When the counter moves, the figure resyncs to it, but never goes backwards: if the
-  // bridge overshot, the figure holds until the counter (plus any new bridge) catches up. The
-  // domain stays Source::kCounter: the bridge only spreads the counter's next step over time and
-  // is absorbed by it, so over any window longer than the counter's update period the energy is
-  // the counter's to within one update step.
+  // The stale-counter rule (docs/measurement.md, "Stale counter"). The NVML counter only moves
+  // every ~100 ms (H200: 90-110 ms), so reads see it step. The target is the counter plus the
+  // power integrated (trapezoid) since the read that first saw its current value (once that is
+  // >= stale_after_ns old). The figure never goes backwards and never passes the target. When
+  // power readings exist, a figure behind the target catches up at a bounded rate instead of in
+  // one read: a counter step seen by a read a few ms after the previous one would otherwise put
+  // ~100 ms of energy into those few ms (a 10 kW "spike" on a 700 W GPU). Without power readings
+  // the figure takes the target at once. The domain stays Source::kCounter: over any window
+  // longer than the counter's update period the energy is the counter's to within one step.
   void update_counter(Gpu& g, int64_t now_ns, unsigned long long mj, double watts) {
-    double w = std::isfinite(watts) ? watts : 0.0;
+    const double w = std::isfinite(watts) ? watts : 0.0;
     if (!g.started || mj != g.last_mj) {
       if (g.started && mj > g.last_mj) g.counter_mj += mj - g.last_mj;  // a drop = driver reload
-      g.started = true;
       g.last_mj = mj;
       g.last_change_ns = now_ns;
       g.bridge = PowerIntegrator{};
       g.bridge.add(now_ns, w);
-      g.joules = std::max(g.joules, static_cast<double>(g.counter_mj) / 1000.0);
-      return;
+    } else if (std::isfinite(watts)) {
+      g.bridge.add(now_ns, watts);
     }
-    if (std::isfinite(watts)) g.bridge.add(now_ns, watts);
-    if (now_ns - g.last_change_ns >= stale_after_ns_) {
-      g.joules = std::max(g.joules, static_cast<double>(g.counter_mj) / 1000.0 + g.bridge.joules());
+    if (!g.started) {
+      g.started = true;
+    } else {
+      double target = static_cast<double>(g.counter_mj) / 1000.0;
+      if (now_ns - g.last_change_ns >= stale_after_ns_) target += g.bridge.joules();
+      const double gap = target - g.joules;
+      double p_hi = 0;
+      for (double p : {watts, g.prev_w}) {
+        if (std::isfinite(p)) p_hi = std::max(p_hi, p);
+      }
+      if (gap > 0 && p_hi <= 0) {
+        g.joules = target;
+      } else if (gap > 0) {
+        const double dt = static_cast<double>(now_ns - g.prev_ns) * 1e-9;
+        const double allowed =
+            kCatchUpPowerMargin * p_hi * dt + gap * std::min(1.0, dt / kCatchUpSeconds);
+        g.joules += std::min(gap, allowed);
+      }
     }
+    g.prev_ns = now_ns;
+    g.prev_w = watts;
   }
 
   void append(std::string& errors, const Gpu& g, const char* fn, nvmlReturn_t rc) const {
@@ -208,6 +296,7 @@ std::unique_ptr<Sensor> make_nvml_sensor(const NvmlOptions& opts, std::vector<Se
   lib->get_uuid = symbol<NvmlGetStringFn>(h, "nvmlDeviceGetUUID");
   lib->get_energy = symbol<NvmlGetEnergyFn>(h, "nvmlDeviceGetTotalEnergyConsumption");
   lib->get_power = symbol<NvmlGetPowerFn>(h, "nvmlDeviceGetPowerUsage");
+  lib->get_fields = symbol<NvmlGetFieldValuesFn>(h, "nvmlDeviceGetFieldValues");
   const std::pair<const char*, bool> required[] = {
       {"nvmlInit_v2", lib->init != nullptr},
       {"nvmlShutdown", lib->shutdown != nullptr},
@@ -263,10 +352,11 @@ std::unique_ptr<Sensor> make_nvml_sensor(const NvmlOptions& opts, std::vector<Se
     unsigned int mw = 0;
     nvmlReturn_t erc = lib->get_energy(g.dev, &mj);
     nvmlReturn_t prc = lib->get_power(g.dev, &mw);
+    g.instant = std::isfinite(lib->instant_watts(g.dev));
     if (erc == kNvmlSuccess) {
       g.counter = true;
       g.has_power = prc != kNvmlErrorNotSupported;  // no bridge for this GPU
-    } else if (prc != kNvmlSuccess) {
+    } else if (prc != kNvmlSuccess && !g.instant) {
       note(notes, who + " (" + name + ") has no energy counter (" + lib->error(erc) +
                       ") and no power reading (" + lib->error(prc) + ")");
       continue;
@@ -276,7 +366,8 @@ std::unique_ptr<Sensor> make_nvml_sensor(const NvmlOptions& opts, std::vector<Se
     d.kind = DomainKind::kGpu;
     d.source = g.counter ? Source::kCounter : Source::kPower;
     d.label = name + " (NVML GPU " + std::to_string(index) + (uuid.empty() ? "" : ", " + uuid) +
-              (g.counter ? ", energy counter)" : ", power readings)");
+              (g.counter ? ", energy counter" : ", power readings") +
+              (g.instant ? ", instant power)" : ")");
     gpus.push_back(std::move(g));
     domains.push_back(std::move(d));
   }

@@ -4,11 +4,13 @@
  *
  *   init_rc=0 count_rc=0
  *   name=FakeGPU uuid=GPU-fake-0 energy_mj=12345 power_mw=250000 energy_supported=1 fail_energy=0
- * fail_power=0
+ * fail_power=0 instant_mw=260000
  *
  * The first line holds global settings; every line with name= is one GPU, in index order.
  * *_rc and fail_* are NVML return codes (0 = success); energy_supported=0 makes
- * nvmlDeviceGetTotalEnergyConsumption return NVML_ERROR_NOT_SUPPORTED (3). Device calls before
+ * nvmlDeviceGetTotalEnergyConsumption return NVML_ERROR_NOT_SUPPORTED (3). instant_mw is the
+ * field NVML_FI_DEV_POWER_INSTANT of nvmlDeviceGetFieldValues; without it (or with a negative
+ * value) that field is NOT_SUPPORTED. Device calls before
  * nvmlInit_v2 return NVML_ERROR_UNINITIALIZED (1), as the real library does. */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ typedef struct {
   int fail_energy;
   int fail_power;
   int fail_handle;
+  long long instant_mw; /* < 0: field not supported */
 } FakeGpu;
 
 typedef struct {
@@ -74,6 +77,8 @@ static void set_key(FakeConfig* c, FakeGpu* g, const char* key, const char* valu
     g->fail_power = (int)v;
   else if (!strcmp(key, "fail_handle"))
     g->fail_handle = (int)v;
+  else if (!strcmp(key, "instant_mw"))
+    g->instant_mw = v;
 }
 
 static void load(FakeConfig* c) {
@@ -87,6 +92,7 @@ static void load(FakeConfig* c) {
     if (strstr(line, "name=") && c->count < kMaxGpus) {
       g = &c->gpu[c->count++];
       g->energy_supported = 1;
+      g->instant_mw = -1;
       snprintf(g->uuid, sizeof g->uuid, "GPU-fake-%u", c->count - 1);
     }
     for (char* tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
@@ -212,5 +218,39 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t dev, unsigned int* power) {
   if (!power) return 2;
   if (g->fail_power) return g->fail_power;
   *power = g->power_mw;
+  return 0;
+}
+
+/* nvmlFieldValue_t as in nvml.h (40 bytes). */
+typedef struct {
+  unsigned int fieldId;
+  unsigned int scopeId;
+  long long timestamp;
+  long long latencyUsec;
+  int valueType;
+  nvmlReturn_t nvmlReturn;
+  union {
+    double dVal;
+    unsigned int uiVal;
+    unsigned long long ullVal;
+  } value;
+} FakeFieldValue;
+
+nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t dev, int count, FakeFieldValue* values) {
+  FakeConfig c;
+  nvmlReturn_t rc = 0;
+  FakeGpu* g = device(dev, &c, &rc);
+  if (!g) return rc;
+  if (!values || count < 0) return 2;
+  for (int i = 0; i < count; ++i) {
+    FakeFieldValue* v = &values[i];
+    if (v->fieldId == 186 && g->instant_mw >= 0) { /* NVML_FI_DEV_POWER_INSTANT, mW */
+      v->valueType = 1;                            /* NVML_VALUE_TYPE_UNSIGNED_INT */
+      v->value.uiVal = (unsigned)g->instant_mw;
+      v->nvmlReturn = 0;
+    } else {
+      v->nvmlReturn = 3;
+    }
+  }
   return 0;
 }
