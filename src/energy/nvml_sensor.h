@@ -1,7 +1,9 @@
 // NVIDIA GPU energy through NVML (libnvidia-ml), loaded at run time with dlopen so wattserve
 // builds and runs on machines without the NVIDIA driver. Each GPU becomes one domain
 // "nvml:gpu-<index>": the board's total-energy counter where the GPU has one (Volta and later),
-// otherwise its power readings integrated over time. Rules: docs/measurement.md.
+// otherwise its power readings integrated over time. Power is the instant-power field where
+// NVML has it (nvmlDeviceGetPowerUsage is a 1 s average on recent GPUs); it bridges the
+// counter's ~100 ms steps. Rules, checked on an H200: docs/measurement.md.
 #pragma once
 
 #include <cstdint>
