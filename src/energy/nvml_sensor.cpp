@@ -137,14 +137,13 @@ struct Gpu {
   bool instant = false;   // power from NVML_FI_DEV_POWER_INSTANT, else nvmlDeviceGetPowerUsage
   bool started = false;
   double joules = 0;  // reported cumulative joules: never decreases
-  double last_w = std::numeric_limits<double>::quiet_NaN();
+  double last_w = std::numeric_limits<double>::quiet_NaN();  // the last good read's power
   // Counter mode.
   unsigned long long last_mj = 0;
   unsigned long long counter_mj = 0;  // counter advance since the first read
   int64_t last_change_ns = 0;         // read that first saw the current counter value
   PowerIntegrator bridge;             // power integrated since last_change_ns
-  int64_t prev_ns = 0;                // the previous read, and its power (NaN: none)
-  double prev_w = std::numeric_limits<double>::quiet_NaN();
+  int64_t prev_ns = 0;                // the previous read (its power is last_w)
   // Power mode.
   PowerIntegrator power;
 };
@@ -232,7 +231,7 @@ class NvmlSensor final : public Sensor {
       if (now_ns - g.last_change_ns >= stale_after_ns_) target += g.bridge.joules();
       const double gap = target - g.joules;
       double p_hi = 0;
-      for (double p : {watts, g.prev_w}) {
+      for (double p : {watts, g.last_w}) {
         if (std::isfinite(p)) p_hi = std::max(p_hi, p);
       }
       if (gap > 0 && p_hi <= 0) {
@@ -245,7 +244,6 @@ class NvmlSensor final : public Sensor {
       }
     }
     g.prev_ns = now_ns;
-    g.prev_w = watts;
   }
 
   void append(std::string& errors, const Gpu& g, const char* fn, nvmlReturn_t rc) const {

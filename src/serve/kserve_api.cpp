@@ -13,14 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-ApiError bad(const std::string& param, const std::string& message) {
-  return ApiError(400, "invalid_request_error", param, message);
-}
-
 std::string request_id(const json& j) {
   const auto it = j.find("id");
   if (it == j.end() || it->is_null()) return "";
-  if (!it->is_string()) throw bad("id", "'id' must be a string");
+  if (!it->is_string()) throw bad_request("id", "'id' must be a string");
   return it->get<std::string>();
 }
 
@@ -32,13 +28,14 @@ void flatten(const json& data, std::vector<T>& out, const std::string& name, std
     return;
   }
   if (out.size() >= limit)
-    throw bad(name, fmt::format("input '{}' has more data than its shape", name));
+    throw bad_request(name, fmt::format("input '{}' has more data than its shape", name));
   if constexpr (std::is_same_v<T, float>) {
     if (!data.is_number())
-      throw bad(name, fmt::format("input '{}': FP32 data must be numbers", name));
+      throw bad_request(name, fmt::format("input '{}': FP32 data must be numbers", name));
     const double v = data.get<double>();
     if (!std::isfinite(v) || std::abs(v) > std::numeric_limits<float>::max()) {
-      throw bad(name, fmt::format("input '{}': {} is not a finite float32", name, data.dump()));
+      throw bad_request(name,
+                        fmt::format("input '{}': {} is not a finite float32", name, data.dump()));
     }
     out.push_back(static_cast<float>(v));
   } else {
@@ -46,7 +43,7 @@ void flatten(const json& data, std::vector<T>& out, const std::string& name, std
         (data.is_number_unsigned() &&
          data.get<std::uint64_t>() >
              static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
-      throw bad(name, fmt::format("input '{}': INT64 data must be integers", name));
+      throw bad_request(name, fmt::format("input '{}': INT64 data must be integers", name));
     }
     out.push_back(data.get<std::int64_t>());
   }
@@ -60,34 +57,39 @@ InferRequest parse_infer_request(std::string_view body) {
   r.id = request_id(j);
   const auto inputs = j.find("inputs");
   if (inputs == j.end() || !inputs->is_array() || inputs->empty()) {
-    throw bad("inputs", "'inputs' must be a non-empty array of {name, shape, datatype, data}");
+    throw bad_request("inputs",
+                      "'inputs' must be a non-empty array of {name, shape, datatype, data}");
   }
   for (const auto& in : *inputs) {
     if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
-      throw bad("inputs", "every input needs a 'name'");
+      throw bad_request("inputs", "every input needs a 'name'");
     }
     const std::string name = in["name"].get<std::string>();
-    if (r.inputs.count(name)) throw bad(name, fmt::format("input '{}' is given twice", name));
+    if (r.inputs.count(name))
+      throw bad_request(name, fmt::format("input '{}' is given twice", name));
     if (!in.contains("shape") || !in["shape"].is_array()) {
-      throw bad(name, fmt::format("input '{}' needs a 'shape' array", name));
+      throw bad_request(name, fmt::format("input '{}' needs a 'shape' array", name));
     }
     engine::Tensor t;
     std::size_t count = 1;
     for (const auto& d : in["shape"]) {
       if (!d.is_number_unsigned() || d.get<std::uint64_t>() > (1u << 30)) {
-        throw bad(name, fmt::format("input '{}': shape entries must be integers >= 0", name));
+        throw bad_request(name,
+                          fmt::format("input '{}': shape entries must be integers >= 0", name));
       }
       t.shape.push_back(d.get<std::int64_t>());
       count *= static_cast<std::size_t>(t.shape.back());
       if (count > (std::size_t{1} << 28))
-        throw bad(name, fmt::format("input '{}' is too large", name));
+        throw bad_request(name, fmt::format("input '{}' is too large", name));
     }
     const auto dt_it = in.find("datatype");
     if (dt_it == in.end() || !dt_it->is_string()) {
-      throw bad(name, fmt::format("input '{}' needs a 'datatype' string (FP32, INT64)", name));
+      throw bad_request(name,
+                        fmt::format("input '{}' needs a 'datatype' string (FP32, INT64)", name));
     }
     const std::string dt = dt_it->get<std::string>();
-    if (!in.contains("data")) throw bad(name, fmt::format("input '{}' has no 'data'", name));
+    if (!in.contains("data"))
+      throw bad_request(name, fmt::format("input '{}' has no 'data'", name));
     if (dt == "FP32") {
       t.dtype = engine::DType::kFloat32;
       t.f32.reserve(count);
@@ -97,21 +99,21 @@ InferRequest parse_infer_request(std::string_view body) {
       t.i64.reserve(count);
       flatten(in["data"], t.i64, name, count);
     } else {
-      throw bad(name,
-                fmt::format("input '{}': datatype '{}' is not supported (FP32, INT64)", name, dt));
+      throw bad_request(
+          name, fmt::format("input '{}': datatype '{}' is not supported (FP32, INT64)", name, dt));
     }
     const std::size_t got = t.dtype == engine::DType::kFloat32 ? t.f32.size() : t.i64.size();
     if (got != count) {
-      throw bad(name,
-                fmt::format("input '{}' has {} values, its shape needs {}", name, got, count));
+      throw bad_request(
+          name, fmt::format("input '{}' has {} values, its shape needs {}", name, got, count));
     }
     r.inputs.emplace(name, std::move(t));
   }
   if (const auto outs = j.find("outputs"); outs != j.end() && !outs->is_null()) {
-    if (!outs->is_array()) throw bad("outputs", "'outputs' must be an array of {name}");
+    if (!outs->is_array()) throw bad_request("outputs", "'outputs' must be an array of {name}");
     for (const auto& o : *outs) {
       if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) {
-        throw bad("outputs", "every requested output needs a 'name'");
+        throw bad_request("outputs", "every requested output needs a 'name'");
       }
       r.outputs.push_back(o["name"].get<std::string>());
     }
@@ -127,18 +129,18 @@ TextInferRequest parse_text_infer_request(std::string_view body, const RequestLi
   if (inputs == j.end() || !inputs->is_array() || inputs->size() != 1 ||
       !string_field_is((*inputs)[0], "name", "text_input") ||
       !string_field_is((*inputs)[0], "datatype", "BYTES")) {
-    throw bad("inputs",
-              "a text model takes one input {\"name\": \"text_input\", \"datatype\": "
-              "\"BYTES\", \"shape\": [1], \"data\": [\"prompt\"]}");
+    throw bad_request("inputs",
+                      "a text model takes one input {\"name\": \"text_input\", \"datatype\": "
+                      "\"BYTES\", \"shape\": [1], \"data\": [\"prompt\"]}");
   }
   const json& data = (*inputs)[0].contains("data") ? (*inputs)[0]["data"] : json();
   if (!data.is_array() || data.size() != 1 || !data[0].is_string() ||
       data[0].get<std::string>().empty()) {
-    throw bad("text_input", "'text_input' data must be one non-empty string");
+    throw bad_request("text_input", "'text_input' data must be one non-empty string");
   }
   // The sampling fields are the OpenAI API's, taken from "parameters".
   json params = j.value("parameters", json::object());
-  if (!params.is_object()) throw bad("parameters", "'parameters' must be an object");
+  if (!params.is_object()) throw bad_request("parameters", "'parameters' must be an object");
   params["model"] = "-";
   params["prompt"] = data[0];
   if (!params.contains("max_tokens")) params["max_tokens"] = 64;

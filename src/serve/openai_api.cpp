@@ -13,10 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-ApiError bad(const std::string& param, const std::string& message) {
-  return ApiError(400, "invalid_request_error", param, message);
-}
-
 const json* field(const json& body, const char* name) {
   const auto it = body.find(name);
   return it == body.end() || it->is_null() ? nullptr : &*it;
@@ -25,10 +21,11 @@ const json* field(const json& body, const char* name) {
 double number(const json& body, const char* name, double def, double lo, double hi) {
   const json* v = field(body, name);
   if (!v) return def;
-  if (!v->is_number()) throw bad(name, fmt::format("'{}' must be a number", name));
+  if (!v->is_number()) throw bad_request(name, fmt::format("'{}' must be a number", name));
   const double x = v->get<double>();
   if (!std::isfinite(x) || x < lo || x > hi) {
-    throw bad(name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, v->dump()));
+    throw bad_request(
+        name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, v->dump()));
   }
   return x;
 }
@@ -37,14 +34,16 @@ std::int64_t integer(const json& body, const char* name, std::int64_t def, std::
                      std::int64_t hi) {
   const json* v = field(body, name);
   if (!v) return def;
-  if (!v->is_number_integer()) throw bad(name, fmt::format("'{}' must be an integer", name));
+  if (!v->is_number_integer())
+    throw bad_request(name, fmt::format("'{}' must be an integer", name));
   // Unsigned values above int64's range do not fit and are out of range anyway.
   if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
-    throw bad(name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, v->dump()));
+    throw bad_request(
+        name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, v->dump()));
   }
   const auto x = v->get<std::int64_t>();
   if (x < lo || x > hi) {
-    throw bad(name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, x));
+    throw bad_request(name, fmt::format("'{}' must be between {} and {}, got {}", name, lo, hi, x));
   }
   return x;
 }
@@ -52,7 +51,7 @@ std::int64_t integer(const json& body, const char* name, std::int64_t def, std::
 bool boolean(const json& body, const char* name, bool def) {
   const json* v = field(body, name);
   if (!v) return def;
-  if (!v->is_boolean()) throw bad(name, fmt::format("'{}' must be true or false", name));
+  if (!v->is_boolean()) throw bad_request(name, fmt::format("'{}' must be true or false", name));
   return v->get<bool>();
 }
 
@@ -63,14 +62,14 @@ std::string text_content(const json& content, const std::string& param) {
     for (const auto& part : content) {
       if (!string_field_is(part, "type", "text") || !part.contains("text") ||
           !part["text"].is_string()) {
-        throw bad(param,
-                  "only text content parts ({\"type\": \"text\", \"text\": ...}) are supported");
+        throw bad_request(
+            param, "only text content parts ({\"type\": \"text\", \"text\": ...}) are supported");
       }
       out += part["text"].get<std::string>();
     }
     return out;
   }
-  throw bad(param, "'content' must be a string or an array of text parts");
+  throw bad_request(param, "'content' must be a string or an array of text parts");
 }
 
 std::vector<std::string> stops(const json& body) {
@@ -81,14 +80,14 @@ std::vector<std::string> stops(const json& body) {
     out.push_back(v->get<std::string>());
   } else if (v->is_array() && v->size() <= 4) {
     for (const auto& s : *v) {
-      if (!s.is_string()) throw bad("stop", "'stop' must be a string or up to 4 strings");
+      if (!s.is_string()) throw bad_request("stop", "'stop' must be a string or up to 4 strings");
       out.push_back(s.get<std::string>());
     }
   } else {
-    throw bad("stop", "'stop' must be a string or up to 4 strings");
+    throw bad_request("stop", "'stop' must be a string or up to 4 strings");
   }
   for (const auto& s : out) {
-    if (s.empty()) throw bad("stop", "stop strings must not be empty");
+    if (s.empty()) throw bad_request("stop", "stop strings must not be empty");
   }
   return out;
 }
@@ -110,25 +109,26 @@ CompletionRequest parse_completion_request(std::string_view body, bool chat,
   r.chat = chat;
   const json* model = field(j, "model");
   if (!model || !model->is_string() || model->get<std::string>().empty()) {
-    throw bad("model", "'model' is required: the name of a served model (GET /v1/models)");
+    throw bad_request("model", "'model' is required: the name of a served model (GET /v1/models)");
   }
   r.model = model->get<std::string>();
   if (chat) {
     const json* msgs = field(j, "messages");
     if (!msgs || !msgs->is_array() || msgs->empty()) {
-      throw bad("messages", "'messages' must be a non-empty array of {role, content}");
+      throw bad_request("messages", "'messages' must be a non-empty array of {role, content}");
     }
     std::size_t bytes = 0;
     for (const auto& m : *msgs) {
       if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
           !m.contains("content")) {
-        throw bad("messages", "every message needs a 'role' and a 'content'");
+        throw bad_request("messages", "every message needs a 'role' and a 'content'");
       }
       ChatMessage cm{m["role"].get<std::string>(), text_content(m["content"], "messages")};
       if (cm.role != "system" && cm.role != "user" && cm.role != "assistant" &&
           cm.role != "developer") {
-        throw bad("messages",
-                  fmt::format("unknown role '{}' (system, developer, user, assistant)", cm.role));
+        throw bad_request(
+            "messages",
+            fmt::format("unknown role '{}' (system, developer, user, assistant)", cm.role));
       }
       bytes += cm.content.size();
       r.messages.push_back(std::move(cm));
@@ -142,10 +142,10 @@ CompletionRequest parse_completion_request(std::string_view body, bool chat,
     const json* p = field(j, "prompt");
     if (p && p->is_array() && p->size() == 1 && (*p)[0].is_string()) p = &(*p)[0];
     if (!p || !p->is_string()) {
-      throw bad("prompt", "'prompt' must be a string (one prompt per request)");
+      throw bad_request("prompt", "'prompt' must be a string (one prompt per request)");
     }
     r.prompt = p->get<std::string>();
-    if (r.prompt.empty()) throw bad("prompt", "'prompt' must not be empty");
+    if (r.prompt.empty()) throw bad_request("prompt", "'prompt' must not be empty");
     if (r.prompt.size() > limits.max_prompt_bytes) {
       throw ApiError(413, "invalid_request_error", "prompt",
                      fmt::format("the prompt is {} bytes; the limit is {}", r.prompt.size(),
@@ -158,23 +158,23 @@ CompletionRequest parse_completion_request(std::string_view body, bool chat,
   s.max_tokens = static_cast<int>(integer(j, max_name, chat ? 256 : 16, 1, limits.max_tokens));
   s.temperature = static_cast<float>(number(j, "temperature", 1.0, 0.0, 2.0));
   s.top_p = static_cast<float>(number(j, "top_p", 1.0, 0.0, 1.0));
-  if (s.top_p <= 0) throw bad("top_p", "'top_p' must be greater than 0");
+  if (s.top_p <= 0) throw bad_request("top_p", "'top_p' must be greater than 0");
   s.top_k = static_cast<int>(integer(j, "top_k", 0, 0, 1 << 20));
   if (field(j, "seed")) s.seed = static_cast<std::uint32_t>(integer(j, "seed", 0, 0, 0xFFFFFFFEll));
   s.stop = stops(j);
   s.ignore_eos = boolean(j, "ignore_eos", false);
   r.stream = boolean(j, "stream", false);
   if (const json* so = field(j, "stream_options")) {
-    if (!so->is_object()) throw bad("stream_options", "'stream_options' must be an object");
+    if (!so->is_object()) throw bad_request("stream_options", "'stream_options' must be an object");
     r.include_usage = boolean(*so, "include_usage", false);
   }
-  if (integer(j, "n", 1, 1, 1) != 1) throw bad("n", "only n = 1 is supported");
-  if (boolean(j, "echo", false)) throw bad("echo", "'echo' is not supported");
+  if (integer(j, "n", 1, 1, 1) != 1) throw bad_request("n", "only n = 1 is supported");
+  if (boolean(j, "echo", false)) throw bad_request("echo", "'echo' is not supported");
   if (const json* lp = field(j, "logprobs"); lp && !(lp->is_boolean() && !lp->get<bool>())) {
-    throw bad("logprobs", "'logprobs' is not supported");
+    throw bad_request("logprobs", "'logprobs' is not supported");
   }
   for (const char* p : {"presence_penalty", "frequency_penalty"}) {
-    if (number(j, p, 0, -2, 2) != 0) throw bad(p, fmt::format("'{}' is not supported", p));
+    if (number(j, p, 0, -2, 2) != 0) throw bad_request(p, fmt::format("'{}' is not supported", p));
   }
   return r;
 }

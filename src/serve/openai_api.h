@@ -32,6 +32,11 @@ class ApiError : public std::runtime_error {
   std::string param;  // e.g. "max_tokens"
 };
 
+// ApiError(400, "invalid_request_error") naming the offending parameter ("" for the whole body).
+inline ApiError bad_request(const std::string& param, const std::string& message) {
+  return ApiError(400, "invalid_request_error", param, message);
+}
+
 // {"error": {"message", "type", "param", "code"}}, as OpenAI returns it.
 nlohmann::json error_body(const ApiError& e);
 

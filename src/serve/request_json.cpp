@@ -37,17 +37,13 @@ int nesting_depth(std::string_view body, int limit) {
 
 nlohmann::json parse_request_object(std::string_view body) {
   if (nesting_depth(body, kMaxRequestJsonDepth) > kMaxRequestJsonDepth) {
-    throw ApiError(400, "invalid_request_error", "",
-                   fmt::format("the request body nests arrays or objects deeper than {} levels",
-                               kMaxRequestJsonDepth));
+    throw bad_request("",
+                      fmt::format("the request body nests arrays or objects deeper than {} levels",
+                                  kMaxRequestJsonDepth));
   }
   nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    throw ApiError(400, "invalid_request_error", "", "the request body is not valid JSON");
-  }
-  if (!j.is_object()) {
-    throw ApiError(400, "invalid_request_error", "", "the request body must be a JSON object");
-  }
+  if (j.is_discarded()) throw bad_request("", "the request body is not valid JSON");
+  if (!j.is_object()) throw bad_request("", "the request body must be a JSON object");
   return j;
 }
 

@@ -38,7 +38,7 @@ void Server::kserve_routes() {
       } catch (const ApiError& e) {
         send_v2_error(res, e);
       } catch (const std::invalid_argument& e) {
-        send_v2_error(res, ApiError(400, "invalid_request_error", "", e.what()));
+        send_v2_error(res, bad_request("", e.what()));
       } catch (const std::exception& e) {
         send_v2_error(res, ApiError(500, "server_error", "", e.what()));
       }
@@ -114,8 +114,7 @@ void Server::kserve_routes() {
           if (out.error) throw *out.error;
           for (const auto& w : r.outputs) {
             if (!out.outputs.count(w))
-              throw ApiError(400, "invalid_request_error", "outputs",
-                             fmt::format("the model has no output '{}'", w));
+              throw bad_request("outputs", fmt::format("the model has no output '{}'", w));
           }
           json energy = energy_json(out.energy, 0);
           energy.erase("joules_per_output_token");

@@ -158,7 +158,7 @@ void TensorWorker::execute(std::vector<std::shared_ptr<TensorJob>>& batch) {
       }
     }
   } catch (const std::invalid_argument& e) {
-    error = ApiError(400, "invalid_request_error", "inputs", e.what());
+    error = bad_request("inputs", e.what());
   } catch (const std::exception& e) {
     error = ApiError(500, "server_error", "", fmt::format("the engine failed: {}", e.what()));
   }

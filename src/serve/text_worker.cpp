@@ -109,7 +109,7 @@ void TextWorker::run() {
     try {
       r = execute(*job);
     } catch (const std::invalid_argument& e) {
-      r.error = ApiError(400, "invalid_request_error", "", e.what());
+      r.error = bad_request("", e.what());
     } catch (const std::exception& e) {
       r.error = ApiError(500, "server_error", "", fmt::format("the engine failed: {}", e.what()));
     }
@@ -141,7 +141,7 @@ std::vector<engine::Token> TextWorker::admit(TextJob& job, TextJobResult& r) {
     }
     engine::validate(job.sampling);
   } catch (const std::invalid_argument& e) {
-    r.error = ApiError(400, "invalid_request_error", "", e.what());
+    r.error = bad_request("", e.what());
     return {};
   }
   r.prompt_tokens = static_cast<int>(ids.size());

@@ -66,7 +66,7 @@ void TextWorker::run_batched() {
         a->r = std::move(r);
         running.push_back(std::move(a));
       } catch (const std::invalid_argument& e) {
-        r.error = ApiError(400, "invalid_request_error", "", e.what());
+        r.error = bad_request("", e.what());
         finish(*job, std::move(r));
       }
     }
