@@ -27,9 +27,13 @@ APT_PACKAGES=(
   libclang-rt-14-dev
   # libraries used by the code (see README "Dependencies")
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev libcpp-httplib-dev prometheus-cpp-dev
+  # the server's HTTP layer (Boost.Beast over Asio, header-only)
+  libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # promtool checks the server's /metrics exposition in the tests
   prometheus
+  # headless Chromium loads the live page in tests/cli/live_page_xss_test.sh
+  chromium
   # `wattserve serve --config` files (TOML)
   libtomlplusplus-dev
   # the OCR pipeline's images and geometry (src/ocr)

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "cli/sensor_options.h"
+
 namespace wattserve::cli {
 
 energy::CarbonSettings CarbonFlags::settings() const {
@@ -23,8 +25,10 @@ energy::CarbonSettings CarbonFlags::settings() const {
 void add_carbon_flags(CLI::App* app, CarbonFlags& f) {
   app->add_option("--country", f.country,
                   "Grid carbon intensity of this country: ISO 3166 alpha-3 code or name")
+      ->check(non_blank())
       ->group("Carbon");
   app->add_option("--cloud", f.cloud, "Cloud PROVIDER:REGION, e.g. gcp:europe-west1")
+      ->check(non_blank())
       ->group("Carbon");
   app->add_option("--carbon-intensity", f.intensity, "Override: grid intensity in gCO2e/kWh")
       ->check(CLI::Range(0.0, 5000.0))

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/sensor_options.h"
 #include "energy/cpu_power_model.h"
 
 namespace wattserve::cli {
@@ -69,7 +70,8 @@ Command add_estimate(CLI::App& app) {
   sub->add_option("--cpu-model", f->cpu_model,
                   "CPU model name as in /proc/cpuinfo, e.g. \"Intel(R) Xeon(R) CPU E5-2620 v3 "
                   "@ 2.40GHz\"")
-      ->required();
+      ->required()
+      ->check(non_blank());
   sub->add_option("--load", f->load, "CPU utilisation as a fraction, 0 to 1")
       ->required()
       ->check(CLI::Range(0.0, 1.0));

@@ -2,7 +2,9 @@
 // energy (per domain, with sources), power, the command tree's share, and emissions; writes
 // the JSON summary, CodeCarbon CSV, timeline CSV and Prometheus text on request. Exits with
 // the command's exit code; 125 when wattserve itself fails, 126/127 when the command cannot
-// be executed / found (as env(1) and timeout(1) do).
+// be executed / found (as env(1) and timeout(1) do). Every output is checked before the
+// command starts (125 without running it); an output that still fails after the run keeps the
+// figures on stderr and the command's own non-zero exit code.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -11,7 +13,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "cli/carbon_options.h"
 #include "cli/child_process.h"
@@ -86,20 +91,66 @@ void print_summary(const energy::RunSummary& s) {
   }
 }
 
-void write_outputs(const MeasureFlags& f, const energy::RunSummary& s, const energy::Meter& m) {
-  if (!f.json_path.empty()) energy::write_summary_json(f.json_path, s);
-  if (!f.csv_path.empty()) energy::append_codecarbon_csv(f.csv_path, s);
-  if (!f.prom_path.empty()) {
-    energy::EnergyMetrics metrics;
-    std::vector<double> cumulative, power;
-    for (const auto& d : s.window.domains) {
-      cumulative.push_back(d.joules);
-      power.push_back(d.avg_watts);
+// The output flags with their paths, in the order they are written.
+std::vector<std::pair<const char*, const std::string*>> outputs(const MeasureFlags& f) {
+  return {{"--json", &f.json_path},
+          {"--csv", &f.csv_path},
+          {"--prometheus", &f.prom_path},
+          {"--timeline", &f.timeline_path}};
+}
+
+// Checks every destination before the command runs (as `perf stat -o` does), so that a run is
+// not wasted on results that cannot be kept: the directory exists and is writable, the path is
+// not a directory, an existing --csv has a header it can append to. Returns false after
+// reporting the first failure.
+bool check_outputs(const MeasureFlags& f) {
+  for (const auto& [flag, path] : outputs(f)) {
+    if (path->empty()) continue;
+    try {
+      if (path == &f.csv_path) {
+        energy::check_codecarbon_csv(*path);
+      } else {
+        energy::check_output_path(*path);
+      }
+    } catch (const std::exception& e) {
+      eprint("wattserve measure: {}: {}; the command was not run\n", flag, e.what());
+      return false;
     }
-    metrics.update(m.domains(), cumulative, power);
-    metrics.set_idle_baseline(m.domains(), s.idle);
-    energy::write_file_atomic(f.prom_path, metrics.serialize());
   }
+  return true;
+}
+
+// Writes every requested output, each on its own: one that fails (a full disk) does not keep
+// the others from being written. Returns how many failed, each reported on stderr.
+int write_outputs(const MeasureFlags& f, const energy::RunSummary& s, const energy::Meter& m,
+                  energy::TimelineCsvStream* timeline) {
+  int failed = 0;
+  for (const auto& [flag, path] : outputs(f)) {
+    if (path->empty()) continue;
+    try {
+      if (path == &f.json_path) {
+        energy::write_summary_json(*path, s);
+      } else if (path == &f.csv_path) {
+        energy::append_codecarbon_csv(*path, s);
+      } else if (path == &f.prom_path) {
+        energy::EnergyMetrics metrics;
+        std::vector<double> cumulative, power;
+        for (const auto& d : s.window.domains) {
+          cumulative.push_back(d.joules);
+          power.push_back(d.avg_watts);
+        }
+        metrics.update(m.domains(), cumulative, power);
+        metrics.set_idle_baseline(m.domains(), s.idle);
+        energy::write_file_atomic(*path, metrics.serialize());
+      } else if (timeline != nullptr) {
+        timeline->commit();
+      }
+    } catch (const std::exception& e) {
+      eprint("wattserve measure: {}: {} (the command exited {})\n", flag, e.what(), s.exit_code);
+      ++failed;
+    }
+  }
+  return failed;
 }
 
 // Everything a run needs besides the command: sensors, meter, listeners, carbon.
@@ -182,6 +233,7 @@ int run_measure(const MeasureFlags& f) {
   // Before any thread starts: termination signals are then taken synchronously and passed on
   // to the command (see child_process.h).
   block_forwarded_signals();
+  if (!check_outputs(f)) return kOwnFailure;
   Session ss;
   try {
     set_up(f, ss);
@@ -223,6 +275,8 @@ int run_measure(const MeasureFlags& f) {
     eprint("wattserve measure: {}\n", e.what());
     return kOwnFailure;
   }
+  // From here on the command has run: a failure of ours must not hide its exit code.
+  const int failure_code = exit.exit_code != 0 ? exit.exit_code : kOwnFailure;
   auto& s = ss.summary;
   try {
     if (tree->pa) {
@@ -237,12 +291,15 @@ int run_measure(const MeasureFlags& f) {
     }
     ss.meter->stop();
     fill_summary(f, ss, exit);
-    if (!f.quiet) print_summary(s);
-    write_outputs(f, s, *ss.meter);
-    if (ss.timeline) ss.timeline->commit();
   } catch (const std::exception& e) {
     eprint("wattserve measure: {} (the command exited {})\n", e.what(), exit.exit_code);
-    return kOwnFailure;
+    return failure_code;
+  }
+  if (!f.quiet) print_summary(s);
+  if (write_outputs(f, s, *ss.meter, ss.timeline.get()) > 0) {
+    // The figures are not lost with the file: they go to stderr even with -q.
+    if (f.quiet) print_summary(s);
+    return failure_code;
   }
   if (exit.term_signal != 0 && !f.quiet) {
     eprint("wattserve measure: the command was killed by signal {}\n", exit.term_signal);
@@ -258,8 +315,9 @@ Command add_measure(CLI::App& app) {
       "measure",
       "Run a command and measure its energy, power and emissions.\n"
       "  wattserve measure [options] -- CMD ARGS...\n"
-      "Exits with the command's exit code (125: wattserve failed; 126/127: the command cannot "
-      "be run / was not found). The summary goes to stderr.");
+      "Exits with the command's exit code (125: wattserve failed, e.g. an output that cannot be "
+      "written, checked before the command runs; 126/127: the command cannot be run / was not "
+      "found). The summary goes to stderr.");
   sub->add_option("--interval", f->interval_ms, "Sampling interval in ms (1 ms and up)")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 60'000.0));

@@ -3,7 +3,12 @@
 // Binds 127.0.0.1 by default; a non-loopback address needs an API key. SIGINT/SIGTERM stop
 // accepting connections and finish in-flight requests. Exit codes: 0 after a clean stop, 2 bad
 // arguments, 1 a model or the socket failed.
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,9 +62,45 @@ extern "C" void on_stop_signal(int sig) {
   [[maybe_unused]] const auto n = ::write(g_signal_pipe[1], &b, 1);
 }
 
+// Whether every address `host` resolves to is a loopback address (127.0.0.0/8, ::1): decided by
+// the resolved addresses, not the name ("127.example.com" is a name like any other). Throws
+// std::invalid_argument when the name does not resolve.
 bool loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0) {
+    throw std::invalid_argument(
+        fmt::format("--host {}: cannot resolve it ({})", host, ::gai_strerror(rc)));
+  }
+  bool all = res != nullptr;
+  for (const addrinfo* a = res; a; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+      all = all && (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (a->ai_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+      all = all && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    } else {
+      all = false;
+    }
+  }
+  ::freeaddrinfo(res);
+  return all;
 }
+
+// Removes the ready file when the server exits, however it exits after writing it.
+struct ReadyFile {
+  std::string path;
+  ~ReadyFile() {
+    if (!path.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
+  }
+};
 
 int run_serve(ServeFlags f) {
   serve::ServeConfig& cfg = f.config;
@@ -85,11 +126,16 @@ int run_serve(ServeFlags f) {
   if (cfg.server.api_key.empty()) {
     if (const char* k = std::getenv("WATTSERVE_API_KEY"); k && *k) cfg.server.api_key = k;
   }
-  if (!loopback(cfg.server.host) && cfg.server.api_key.empty()) {
-    eprint(
-        "wattserve serve: binding {} exposes the server beyond this machine: set --api-key "
-        "(or WATTSERVE_API_KEY)\n",
-        cfg.server.host);
+  try {
+    if (!loopback(cfg.server.host) && cfg.server.api_key.empty()) {
+      eprint(
+          "wattserve serve: binding {} exposes the server beyond this machine: set --api-key "
+          "(or WATTSERVE_API_KEY)\n",
+          cfg.server.host);
+      return 2;
+    }
+  } catch (const std::invalid_argument& e) {
+    eprint("wattserve serve: {}\n", e.what());
     return 2;
   }
   if (::pipe(g_signal_pipe) != 0) {
@@ -187,6 +233,11 @@ int run_serve(ServeFlags f) {
       return 2;
     }
   }
+  // Every connection is a descriptor: allow as many as the hard limit lets us.
+  if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
   int port = 0;
   try {
     port = server->bind();
@@ -197,13 +248,23 @@ int run_serve(ServeFlags f) {
   const std::string url = fmt::format("http://{}:{}", cfg.server.host, port);
   eprint("wattserve serve: listening on {} (OpenAI API at {}/v1, metrics at {}/metrics)\n", url,
          url, url);
-  if (!f.ready_file.empty()) energy::write_file_atomic(f.ready_file, url + "\n");
+  ReadyFile ready;
+  if (!f.ready_file.empty()) {
+    try {
+      energy::write_file_atomic(f.ready_file, url + "\n");
+      ready.path = f.ready_file;
+    } catch (const std::exception& e) {
+      eprint("wattserve serve: --ready-file: {}\n", e.what());
+      return 1;
+    }
+  }
   std::thread signals([&] {
     unsigned char sig = 0;
     while (::read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
     }
     if (sig == 0) return;  // woken by the exit path below
-    eprint("wattserve serve: signal {}: finishing in-flight requests\n", int{sig});
+    eprint("wattserve serve: signal {}: finishing the requests in flight (at most {} s)\n",
+           int{sig}, cfg.server.drain_timeout_s);
     server->stop();
   });
   server->run();
@@ -335,6 +396,16 @@ Command add_serve(CLI::App& app) {
       sub->add_option("--max-body", s.max_body_bytes, "Largest request body in bytes (413 above)")
           ->capture_default_str()
           ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  server_flags["drain_timeout"] =
+      sub->add_option("--drain-timeout", s.drain_timeout_s,
+                      "On SIGINT/SIGTERM: seconds the requests in flight may take to finish; "
+                      "then their connections are closed and the server exits")
+          ->capture_default_str()
+          ->check(CLI::Range(0.0, 86400.0));
+  server_flags["protect_metrics"] =
+      sub->add_flag("--protect-metrics", s.protect_metrics,
+                    "With an API key: /metrics needs it too (default: open, as vLLM's; /health "
+                    "is always open, /recent always needs the key)");
   server_flags["max_tokens_limit"] = sub->add_option("--max-tokens-limit", s.limits.max_tokens,
                                                      "Largest max_tokens a request may ask")
                                          ->capture_default_str()

@@ -21,6 +21,10 @@ struct SensorFlags {
 
 void add_sensor_flags(CLI::App* app, SensorFlags& f);
 
+// A check for string flags whose empty value would silently mean "the default" (`--country ""`,
+// `--cpu-model ""`): an empty or whitespace-only value is a usage error naming the flag.
+CLI::Validator non_blank();
+
 // A meter over the sensors the flags select, sampling every interval_ms (not started). Throws
 // what sensor discovery throws (e.g. an external meter that cannot be read).
 std::unique_ptr<energy::Meter> make_meter(const SensorFlags& f, double interval_ms);

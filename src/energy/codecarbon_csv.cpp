@@ -192,15 +192,41 @@ std::string codecarbon_row(const RunSummary& s, const std::vector<std::string>& 
   return csv_row(values);
 }
 
+namespace {
+
+// The column layout rows are appended in to an existing file whose text is `text` (not empty);
+// throws for a header that is neither CodeCarbon's 3.x nor 2.x.
+const std::vector<std::string>& layout_of(const std::string& path, const std::string& text) {
+  const auto header = csv_parse_first_line(text);
+  if (header == codecarbon_v2_columns()) return codecarbon_v2_columns();
+  if (header != codecarbon_columns()) {
+    throw std::runtime_error(fmt::format(
+        "{}: its header is not CodeCarbon's emissions.csv layout (3.x or 2.x); not appending "
+        "to it (choose another file)",
+        path));
+  }
+  return codecarbon_columns();
+}
+
+std::string new_file_text(const RunSummary& s) {
+  return csv_row(codecarbon_columns()) + "\n" + codecarbon_row(s, codecarbon_columns()) + "\n";
+}
+
+}  // namespace
+
 void append_codecarbon_csv(const std::string& path, const RunSummary& s) {
+  // A FIFO or /dev/stdout: nothing to read back or lock, a whole new file goes through it.
+  if (resolve_output(path).kind == OutputKind::kWriteThrough) {
+    write_file_atomic(path, new_file_text(s));
+    return;
+  }
   // Concurrent runs appending to one file (e.g. parallel `wattserve measure --csv e.csv`)
   // take turns: the header check and the append happen under one lock.
   ExclusiveFileLock lock(path + ".lock");
   std::string text;
   if (!read_file_if_exists(path, &text)) {
     // A new file appears whole or not at all.
-    write_file_atomic(path, csv_row(codecarbon_columns()) + "\n" +
-                                codecarbon_row(s, codecarbon_columns()) + "\n");
+    write_file_atomic(path, new_file_text(s));
     return;
   }
   // An existing file is appended to in place: only the new bytes are written, and the file
@@ -210,19 +236,18 @@ void append_codecarbon_csv(const std::string& path, const RunSummary& s) {
   if (text.empty()) {
     add = csv_row(*layout) + "\n";
   } else {
-    const auto header = csv_parse_first_line(text);
-    if (header == codecarbon_v2_columns()) {
-      layout = &codecarbon_v2_columns();
-    } else if (header != codecarbon_columns()) {
-      throw std::runtime_error(fmt::format(
-          "{}: its header is not CodeCarbon's emissions.csv layout (3.x or 2.x); not appending "
-          "to it (choose another file)",
-          path));
-    }
+    layout = &layout_of(path, text);
     if (text.back() != '\n') add = "\n";
   }
   add += codecarbon_row(s, *layout) + "\n";
   append_file(path, add);
+}
+
+void check_codecarbon_csv(const std::string& path) {
+  check_output_path(path);
+  if (resolve_output(path).kind != OutputKind::kRegular) return;
+  std::string text;
+  if (read_file_if_exists(path, &text) && !text.empty()) layout_of(path, text);
 }
 
 }  // namespace wattserve::energy

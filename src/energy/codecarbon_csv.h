@@ -29,7 +29,14 @@ std::string codecarbon_row(const RunSummary& s, const std::vector<std::string>& 
 // (temporary file + rename) with the 3.x header and the row; an existing one gets just the new
 // row appended (O_APPEND, one write(), fsync), keeping its mode and owner; an empty one gets the
 // 3.x header first. An existing file must carry the 3.x or the 2.x header; anything else throws
-// std::runtime_error and the file is left untouched.
+// std::runtime_error and the file is left untouched. A FIFO, device or /dev/stdout (see
+// write_file_atomic) gets the header and the row written through, with no lock file.
 void append_codecarbon_csv(const std::string& path, const RunSummary& s);
+
+// Checks, writing nothing, what append_codecarbon_csv(path, ...) will check: the path can be
+// written (check_output_path) and an existing file carries a header it appends to. Throws
+// std::runtime_error naming the path (the same message for a foreign header). For checks made
+// before a run, so a command is not run for results that cannot be kept.
+void check_codecarbon_csv(const std::string& path);
 
 }  // namespace wattserve::energy

@@ -110,6 +110,12 @@ void Meter::sample_locked() {
     for (const auto& [id, w] : windows_) weight_sum += w.weight;
     const bool equal = !(weight_sum > 0);
     const double n_windows = static_cast<double>(windows_.size());
+    double counted = 0;
+    for (size_t d = 0; d < delta.size(); ++d) {
+      if (domains_[d].counted) counted += delta[d];
+    }
+    totals_.joules += counted;
+    if (windows_.empty()) totals_.unattributed_joules += counted;
     for (auto& [id, w] : windows_) {
       const double share = equal ? 1.0 / n_windows : w.weight / weight_sum;
       for (size_t d = 0; d < delta.size(); ++d) {
@@ -286,6 +292,11 @@ IdleBaseline Meter::measure_idle(int64_t duration_ns) {
 std::vector<Sample> Meter::timeline() const {
   std::lock_guard lk(mu_);
   return {timeline_.begin(), timeline_.end()};
+}
+
+MeterTotals Meter::totals() const {
+  std::lock_guard lk(mu_);
+  return totals_;
 }
 
 std::vector<double> Meter::last_power() const {

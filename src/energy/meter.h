@@ -73,6 +73,14 @@ struct WindowReport {
   bool has_baseline = false;
 };
 
+// The meter's books since its first sample, over counted domains: everything measured, and the
+// part of it in intervals when no window was open (charged to no window; in a server: idle).
+// Every joule is in exactly one closed or open window's attributed share, or unattributed.
+struct MeterTotals {
+  double joules = 0;
+  double unattributed_joules = 0;
+};
+
 class Meter {
  public:
   using WindowId = uint64_t;
@@ -113,6 +121,7 @@ class Meter {
   static IdleBaseline baseline_from(const WindowReport& idle_window);
 
   std::vector<Sample> timeline() const;
+  MeterTotals totals() const;
   // Power per domain over the last interval (W); NaN before two samples exist.
   std::vector<double> last_power() const;
   void add_listener(IntervalListener listener);
@@ -144,6 +153,7 @@ class Meter {
   std::map<WindowId, Window> windows_;
   WindowId next_id_ = 1;
   IdleBaseline baseline_;
+  MeterTotals totals_;
   std::vector<IntervalListener> listeners_;
 
   std::mutex run_mu_;

@@ -61,46 +61,41 @@ void write_timeline_csv(const std::string& path, const std::vector<Sample>& samp
 
 TimelineCsvStream::TimelineCsvStream(std::string path, std::vector<Domain> domains)
     : path_(std::move(path)), domains_(std::move(domains)), cumulative_(domains_.size(), 0.0) {
-  tmp_ = path_ + ".tmp-" + std::to_string(getpid());
-  file_ = std::fopen(tmp_.c_str(), "we");  // e: O_CLOEXEC, not inherited by measured commands
-  if (!file_) {
-    throw std::runtime_error("cannot create " + tmp_ + ": " + std::strerror(errno));
-  }
-  write_failed_ = std::fputs(kHeader, file_) < 0;
+  out_ = std::make_unique<OutputFile>(path_);  // O_CLOEXEC: not inherited by measured commands
+  pending_ = kHeader;
 }
 
-TimelineCsvStream::~TimelineCsvStream() {
-  if (file_) {
-    std::fclose(file_);
-    std::remove(tmp_.c_str());
+TimelineCsvStream::~TimelineCsvStream() = default;  // out_ removes an uncommitted file
+
+void TimelineCsvStream::flush() {
+  if (!error_.empty()) return;
+  try {
+    out_->write(pending_);
+  } catch (const std::exception& e) {
+    error_ = e.what();
   }
+  pending_.clear();
 }
 
 void TimelineCsvStream::add(int64_t t0_ns, int64_t t1_ns, int64_t wall_ns,
                             std::span<const double> delta_joules) {
-  if (!file_) return;
+  if (!out_) return;
   if (origin_ns_ < 0) origin_ns_ = t0_ns;
   const size_t n = std::min(domains_.size(), delta_joules.size());
   for (size_t k = 0; k < n; ++k) cumulative_[k] += delta_joules[k];
-  std::string rows;
   append_rows(
-      rows, static_cast<double>(t1_ns - origin_ns_) / 1e9, static_cast<double>(t1_ns - t0_ns) / 1e9,
-      wall_ns, domains_, n, [&](size_t k) { return delta_joules[k]; },
-      [&](size_t k) { return cumulative_[k]; });
-  if (std::fputs(rows.c_str(), file_) < 0) write_failed_ = true;
+      pending_, static_cast<double>(t1_ns - origin_ns_) / 1e9,
+      static_cast<double>(t1_ns - t0_ns) / 1e9, wall_ns, domains_, n,
+      [&](size_t k) { return delta_joules[k]; }, [&](size_t k) { return cumulative_[k]; });
+  if (pending_.size() >= 64 * 1024) flush();  // a write() per 64 KiB, not per interval
 }
 
 void TimelineCsvStream::commit() {
-  if (!file_) throw std::runtime_error("timeline " + path_ + " already committed");
-  const bool ok = !write_failed_ && std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
-  const int err = errno;
-  std::fclose(file_);
-  file_ = nullptr;
-  if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    const int e = ok ? errno : err;
-    std::remove(tmp_.c_str());
-    throw std::runtime_error("cannot write " + path_ + ": " + std::strerror(e));
-  }
+  if (!out_) throw std::runtime_error("timeline " + path_ + " already committed");
+  flush();
+  auto out = std::move(out_);  // removes the temporary file when this throws
+  if (!error_.empty()) throw std::runtime_error(error_);
+  out->commit();
 }
 
 }  // namespace wattserve::energy

@@ -8,11 +8,12 @@
 //   cumulative_joules  energy since the first sample (J)
 #pragma once
 
-#include <cstdio>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "energy/atomic_file.h"
 #include "energy/meter.h"
 #include "energy/types.h"
 
@@ -27,12 +28,14 @@ void write_timeline_csv(const std::string& path, const std::vector<Sample>& samp
                         const std::vector<Domain>& domains);
 
 // Streams the same CSV while a run goes on (as a Meter interval listener), so a long run's
-// timeline is complete whatever the meter's bounded in-memory timeline keeps. Rows go to a
-// temporary file beside `path`; commit() renames it into place, and a stream destroyed
-// without commit() removes it (nothing is ever written half).
+// timeline is complete whatever the meter's bounded in-memory timeline keeps. Rows go to an
+// OutputFile (atomic_file.h): a temporary file that commit() renames over a regular `path` (or
+// copies into a FIFO, device or /dev/stdout), and that a stream destroyed without commit()
+// removes (nothing is ever written half).
 class TimelineCsvStream {
  public:
-  // Throws std::runtime_error when the temporary file cannot be created.
+  // Throws std::runtime_error when the temporary file cannot be created (e.g. `path` is a
+  // directory or its directory is missing).
   TimelineCsvStream(std::string path, std::vector<Domain> domains);
   ~TimelineCsvStream();
   TimelineCsvStream(const TimelineCsvStream&) = delete;
@@ -45,12 +48,15 @@ class TimelineCsvStream {
   void commit();
 
  private:
-  std::string path_, tmp_;
+  void flush();
+
+  std::string path_;
   std::vector<Domain> domains_;
   std::vector<double> cumulative_;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<OutputFile> out_;  // null once committed
+  std::string pending_;              // rows not yet handed to out_
+  std::string error_;                // the first write failure, reported by commit()
   int64_t origin_ns_ = -1;
-  bool write_failed_ = false;
 };
 
 }  // namespace wattserve::energy

@@ -1,5 +1,7 @@
 // The small web page `wattserve serve` shows at /: live power, throughput and recent requests,
 // polled once a second from /metrics and /recent by the page's own script (no external assets).
+// Every string from the server reaches the page as text (textContent), never as HTML
+// (tests/cli/live_page_xss_test.sh).
 #pragma once
 
 namespace wattserve::serve {
@@ -42,11 +44,23 @@ async function tick() {
     if (last) document.getElementById('tps').textContent = ((tokens - last.tokens) / (now - last.t)).toFixed(1);
     last = {t: now, tokens};
     const recent = await (await fetch('recent')).json();
-    document.getElementById('recent').innerHTML = recent.map(r =>
-      `<tr><td>${new Date(r.time * 1000).toLocaleTimeString()}</td><td>${r.model}</td><td>${r.status}</td>` +
-      `<td>${r.completion_tokens}</td><td>${r.joules.toFixed(3)}</td>` +
-      `<td>${r.completion_tokens ? (r.joules / r.completion_tokens).toFixed(4) : '-'}</td>` +
-      `<td>${r.duration_s.toFixed(3)}</td><td>${r.source}</td></tr>`).join('');
+    // Rows are built from text nodes: a model name (from a config file) or any other string the
+    // server sends is shown as text, never parsed as HTML.
+    const num = (x, digits) => (typeof x === 'number' ? x.toFixed(digits) : '-');
+    const rows = recent.map(r => {
+      const tr = document.createElement('tr');
+      const out = r.completion_tokens;
+      for (const cell of [new Date(r.time * 1000).toLocaleTimeString(), r.model, r.status, out,
+                          num(r.joules, 3),
+                          out > 0 && typeof r.joules === 'number' ? (r.joules / out).toFixed(4) : '-',
+                          num(r.duration_s, 3), r.source]) {
+        const td = document.createElement('td');
+        td.textContent = String(cell);
+        tr.appendChild(td);
+      }
+      return tr;
+    });
+    document.getElementById('recent').replaceChildren(...rows);
   } catch (e) {}
 }
 tick(); setInterval(tick, 1000);

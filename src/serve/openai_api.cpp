@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -102,28 +103,198 @@ json error_body(const ApiError& e) {
             {"code", nullptr}}}};
 }
 
+namespace {
+
+// The fields /v1/completions and /v1/chat/completions accept (docs/serve.md, "Accepted fields"):
+// OpenAI's, whose unsupported values are rejected below, and the extensions top_k, ignore_eos.
+// `max` bounds every array and object inside the field while the body is read: larger ones are
+// rejected (their values are never accepted) without being built in memory.
+enum : unsigned { kCompletions = 1, kChat = 2, kBoth = 3 };
+constexpr std::size_t kAny = std::numeric_limits<std::size_t>::max();
+struct AcceptedField {
+  const char* name;
+  unsigned endpoints;
+  std::size_t max;
+};
+constexpr AcceptedField kAcceptedFields[] = {
+    {"model", kBoth, 0},
+    {"prompt", kCompletions, 1},  // a string, or an array of one string
+    {"messages", kChat, kAny},
+    {"max_tokens", kBoth, 0},
+    {"max_completion_tokens", kChat, 0},
+    {"temperature", kBoth, 0},
+    {"top_p", kBoth, 0},
+    {"seed", kBoth, 0},
+    {"stop", kBoth, 4},
+    {"stream", kBoth, 0},
+    {"stream_options", kBoth, 8},  // include_usage, include_obfuscation
+    {"user", kBoth, 0},
+    // Accepted only with the values that ask for nothing wattserve does not do.
+    {"n", kBoth, 0},
+    {"echo", kBoth, 0},
+    {"logprobs", kBoth, 0},
+    {"top_logprobs", kChat, 0},
+    {"presence_penalty", kBoth, 0},
+    {"frequency_penalty", kBoth, 0},
+    {"logit_bias", kBoth, 0},
+    {"best_of", kCompletions, 0},
+    {"suffix", kCompletions, 0},
+    {"response_format", kChat, 1},
+    {"tools", kChat, 0},
+    {"tool_choice", kChat, 0},
+    {"functions", kChat, 0},
+    {"function_call", kChat, 0},
+    {"parallel_tool_calls", kChat, 0},
+    {"audio", kChat, 0},
+    {"modalities", kChat, 1},
+    {"prediction", kChat, 0},
+    {"metadata", kChat, 16},
+    {"store", kChat, 0},
+    {"service_tier", kChat, 0},
+    // extensions
+    {"top_k", kBoth, 0},
+    {"ignore_eos", kBoth, 0},
+};
+
+const AcceptedField* accepted_field(std::string_view name, bool chat) {
+  for (const auto& f : kAcceptedFields) {
+    if (name == f.name && (f.endpoints & (chat ? kChat : kCompletions))) return &f;
+  }
+  return nullptr;
+}
+
+json* field(json& body, const char* name) {
+  const auto it = body.find(name);
+  return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+// 400 for an option with a value asking for more than wattserve does; `accepted`: the values it
+// takes (null, as an absent field, always).
+[[noreturn]] void unsupported(const char* name, const std::string& accepted) {
+  throw bad_request(name, fmt::format("'{}' is not supported: wattserve accepts only {}{}", name,
+                                      accepted.empty() ? "" : accepted + " or ", "null"));
+}
+
+// The options that may only ask for what wattserve does: each is accepted only with the value
+// that asks for nothing more (absent, null, or the one named in its message).
+void reject_unsupported(const json& j) {
+  if (integer(j, "n", 1, 1, 128) != 1) unsupported("n", "1");
+  if (integer(j, "best_of", 1, 1, 20) != 1) unsupported("best_of", "1");
+  if (boolean(j, "echo", false)) unsupported("echo", "false");
+  if (const json* lp = field(j, "logprobs"); lp && !(lp->is_boolean() && !lp->get<bool>())) {
+    unsupported("logprobs", "false");
+  }
+  if (integer(j, "top_logprobs", 0, 0, 20) != 0) unsupported("top_logprobs", "0");
+  for (const char* p : {"presence_penalty", "frequency_penalty"}) {
+    if (number(j, p, 0, -2, 2) != 0) unsupported(p, "0");
+  }
+  if (const json* v = field(j, "logit_bias"); v && *v != json::object()) {
+    unsupported("logit_bias", "{}");
+  }
+  if (const json* v = field(j, "suffix"); v && *v != "") unsupported("suffix", "\"\"");
+  if (const json* v = field(j, "response_format"); v && *v != json{{"type", "text"}}) {
+    unsupported("response_format", "{\"type\": \"text\"}");
+  }
+  for (const char* p : {"tools", "functions"}) {
+    if (const json* v = field(j, p); v && *v != json::array()) {
+      unsupported(p, "[] (its models call no tools)");
+    }
+  }
+  for (const char* p : {"tool_choice", "function_call"}) {
+    if (const json* v = field(j, p); v && *v != "none") unsupported(p, "\"none\"");
+  }
+  for (const char* p : {"parallel_tool_calls", "audio", "prediction"}) {
+    if (field(j, p)) unsupported(p, "");
+  }
+  if (const json* v = field(j, "modalities"); v && *v != json::array({"text"})) {
+    unsupported("modalities", "[\"text\"]");
+  }
+  if (boolean(j, "store", false)) unsupported("store", "false (it stores no completions)");
+  if (const json* v = field(j, "service_tier"); v && *v != "auto" && *v != "default") {
+    unsupported("service_tier", "\"auto\", \"default\"");
+  }
+  // Metadata that is accepted and ignored.
+  if (const json* v = field(j, "user"); v && !v->is_string()) {
+    throw bad_request("user", "'user' must be a string");
+  }
+  if (const json* v = field(j, "metadata")) {
+    const bool ok = v->is_object() &&
+                    std::all_of(v->begin(), v->end(), [](const json& x) { return x.is_string(); });
+    if (!ok) throw bad_request("metadata", "'metadata' must be an object of up to 16 strings");
+  }
+}
+
+}  // namespace
+
+JsonKeep completion_field_keep(std::span<const JsonStep> path, JsonEvent event, bool chat) {
+  const AcceptedField* f = accepted_field(path[0].key, chat);
+  if (!f) return JsonKeep::omit();
+  if (f->max != kAny) return JsonKeep::keep(f->max);
+  // "messages": [{"role", "content": "..." or [{"type": "text", "text": "..."}]}]; what else a
+  // message has (name, ...) is ignored, so not read in; an entry that cannot be a message or a
+  // text part makes its array invalid.
+  const bool object = event == JsonEvent::kObject;
+  switch (path.size()) {
+    case 1:
+      return JsonKeep::keep(event == JsonEvent::kArray ? kAny : 0);
+    case 2:
+      return object ? JsonKeep::keep() : JsonKeep::mark_parent();
+    case 3:
+      if (path[2].key == "role") return JsonKeep::keep(0);
+      if (path[2].key == "content") return JsonKeep::keep(event == JsonEvent::kArray ? kAny : 0);
+      return JsonKeep::omit();
+    case 4:
+      if (path[2].key != "content") return JsonKeep::keep(0);
+      return object ? JsonKeep::keep() : JsonKeep::mark_parent();
+    case 5:
+      if (path[2].key != "content") return JsonKeep::keep(0);
+      return path[4].key == "type" || path[4].key == "text" ? JsonKeep::keep(0) : JsonKeep::omit();
+    default:
+      return JsonKeep::keep(0);
+  }
+}
+
 CompletionRequest parse_completion_request(std::string_view body, bool chat,
                                            const RequestLimits& limits) {
-  const json j = parse_request_object(body);
+  std::string unknown;  // the first field that is not accepted
+  json j = parse_request_object(body, [&](std::span<const JsonStep> path, JsonEvent event) {
+    JsonKeep keep = completion_field_keep(path, event, chat);
+    if (path.size() == 1 && keep.action == JsonKeep::kOmit && unknown.empty()) {
+      unknown = path[0].key;
+    }
+    return keep;
+  });
+  if (!unknown.empty()) {
+    throw bad_request(unknown,
+                      fmt::format("'{}' is not a parameter of {} (docs/serve.md lists the "
+                                  "accepted ones)",
+                                  unknown, chat ? "/v1/chat/completions" : "/v1/completions"));
+  }
+  return completion_request_from(j, chat, limits);
+}
+
+CompletionRequest completion_request_from(json& j, bool chat, const RequestLimits& limits) {
   CompletionRequest r;
   r.chat = chat;
-  const json* model = field(j, "model");
-  if (!model || !model->is_string() || model->get<std::string>().empty()) {
+  json* model = field(j, "model");
+  if (!model || !model->is_string() || model->get_ref<const std::string&>().empty()) {
     throw bad_request("model", "'model' is required: the name of a served model (GET /v1/models)");
   }
-  r.model = model->get<std::string>();
+  r.model = std::move(model->get_ref<std::string&>());
   if (chat) {
-    const json* msgs = field(j, "messages");
+    json* msgs = field(j, "messages");
     if (!msgs || !msgs->is_array() || msgs->empty()) {
       throw bad_request("messages", "'messages' must be a non-empty array of {role, content}");
     }
     std::size_t bytes = 0;
-    for (const auto& m : *msgs) {
+    for (auto& m : *msgs) {
       if (!m.is_object() || !m.contains("role") || !m["role"].is_string() ||
           !m.contains("content")) {
         throw bad_request("messages", "every message needs a 'role' and a 'content'");
       }
-      ChatMessage cm{m["role"].get<std::string>(), text_content(m["content"], "messages")};
+      ChatMessage cm{m["role"].get<std::string>(),
+                     m["content"].is_string() ? std::move(m["content"].get_ref<std::string&>())
+                                              : text_content(m["content"], "messages")};
       if (cm.role != "system" && cm.role != "user" && cm.role != "assistant" &&
           cm.role != "developer") {
         throw bad_request(
@@ -139,12 +310,12 @@ CompletionRequest parse_completion_request(std::string_view body, bool chat,
                                  limits.max_prompt_bytes));
     }
   } else {
-    const json* p = field(j, "prompt");
+    json* p = field(j, "prompt");
     if (p && p->is_array() && p->size() == 1 && (*p)[0].is_string()) p = &(*p)[0];
     if (!p || !p->is_string()) {
       throw bad_request("prompt", "'prompt' must be a string (one prompt per request)");
     }
-    r.prompt = p->get<std::string>();
+    r.prompt = std::move(p->get_ref<std::string&>());
     if (r.prompt.empty()) throw bad_request("prompt", "'prompt' must not be empty");
     if (r.prompt.size() > limits.max_prompt_bytes) {
       throw ApiError(413, "invalid_request_error", "prompt",
@@ -165,17 +336,22 @@ CompletionRequest parse_completion_request(std::string_view body, bool chat,
   s.ignore_eos = boolean(j, "ignore_eos", false);
   r.stream = boolean(j, "stream", false);
   if (const json* so = field(j, "stream_options")) {
-    if (!so->is_object()) throw bad_request("stream_options", "'stream_options' must be an object");
+    if (!so->is_object()) {
+      throw bad_request("stream_options",
+                        "'stream_options' must be an object {include_usage, include_obfuscation}");
+    }
+    for (const auto& [k, v] : so->items()) {
+      if (k != "include_usage" && k != "include_obfuscation") {
+        throw bad_request("stream_options",
+                          fmt::format("'stream_options.{}' is not supported (include_usage, "
+                                      "include_obfuscation)",
+                                      k));
+      }
+    }
     r.include_usage = boolean(*so, "include_usage", false);
+    boolean(*so, "include_obfuscation", false);  // type-checked; the chunks are not padded
   }
-  if (integer(j, "n", 1, 1, 1) != 1) throw bad_request("n", "only n = 1 is supported");
-  if (boolean(j, "echo", false)) throw bad_request("echo", "'echo' is not supported");
-  if (const json* lp = field(j, "logprobs"); lp && !(lp->is_boolean() && !lp->get<bool>())) {
-    throw bad_request("logprobs", "'logprobs' is not supported");
-  }
-  for (const char* p : {"presence_penalty", "frequency_penalty"}) {
-    if (number(j, p, 0, -2, 2) != 0) throw bad_request(p, fmt::format("'{}' is not supported", p));
-  }
+  reject_unsupported(j);
   return r;
 }
 

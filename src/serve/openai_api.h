@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "energy/carbon.h"
 #include "energy/meter.h"
 #include "engine/engine.h"
+#include "serve/request_json.h"
 
 namespace wattserve::serve {
 
@@ -61,11 +63,23 @@ struct RequestLimits {
 };
 
 // Parses and validates a /v1/completions (chat = false) or /v1/chat/completions body. Throws
-// ApiError(400) naming the parameter for malformed JSON, wrong types, out-of-range values and
-// unsupported options (n > 1, logprobs, ...). Defaults: max_tokens 16 (completions) or 256
-// (chat), temperature 1, top_p 1, top_k 0 (off); ignore_eos and top_k are extensions.
+// ApiError(400) naming the parameter for malformed JSON, wrong types, out-of-range values,
+// unsupported options (n > 1, logprobs, tools, a response_format other than text, ...) and
+// fields that are not among the endpoint's accepted ones (docs/serve.md lists them). Defaults:
+// max_tokens 16 (completions) or 256 (chat), temperature 1, top_p 1, top_k 0 (off); ignore_eos
+// and top_k are extensions. What the checks do not need (an unknown field's value, a prompt that
+// is not a string, more stop strings than 4, ...) is not read into memory.
 CompletionRequest parse_completion_request(std::string_view body, bool chat,
                                            const RequestLimits& limits = {});
+
+// What parse_completion_request reads in of a value at `path` (from a top-level field's key):
+// JsonKeep::omit() for a field the endpoint does not accept; bounded sizes for fields whose
+// accepted values are small. For KServe text requests, whose "parameters" are these fields...
+JsonKeep completion_field_keep(std::span<const JsonStep> path, JsonEvent event, bool chat);
+// ... and the checks of parse_completion_request on a body parsed with it ("model" and "prompt"
+// or "messages" set; the strings are moved out of `body`).
+CompletionRequest completion_request_from(nlohmann::json& body, bool chat,
+                                          const RequestLimits& limits);
 
 // What the server measured for one request.
 struct RequestEnergy {

@@ -59,6 +59,15 @@ class TableReader {
     out = *s;
   }
 
+  void get(const char* key, bool& out) {
+    known_.insert(key);
+    const toml::node* n = t_.get(key);
+    if (!n) return;
+    auto b = n->value_exact<bool>();
+    if (!b) throw bad(*n, key, "true or false");
+    out = *b;
+  }
+
   const toml::table* table(const char* key) {
     known_.insert(key);
     const toml::node* n = t_.get(key);
@@ -129,6 +138,8 @@ void load_serve_config(const std::string& path, ServeConfig& config, const Model
     r.get("max_prompt_bytes", fs.limits.max_prompt_bytes, 1, static_cast<double>(1 << 30));
     r.get("max_tokens_limit", fs.limits.max_tokens, 1, 1 << 20);
     r.get("timeout", fs.request_timeout_s, 0.001, 86400);
+    r.get("drain_timeout", fs.drain_timeout_s, 0, 86400);
+    r.get("protect_metrics", fs.protect_metrics);
     r.get("idle", file.idle_s, 0, 3600);
     r.get("interval", file.interval_ms, 1, 60000);
     r.check_unknown();
@@ -142,6 +153,8 @@ void load_serve_config(const std::string& path, ServeConfig& config, const Model
     take("max_prompt_bytes", s.limits.max_prompt_bytes, fs.limits.max_prompt_bytes);
     take("max_tokens_limit", s.limits.max_tokens, fs.limits.max_tokens);
     take("timeout", s.request_timeout_s, fs.request_timeout_s);
+    take("drain_timeout", s.drain_timeout_s, fs.drain_timeout_s);
+    take("protect_metrics", s.protect_metrics, fs.protect_metrics);
     take("idle", config.idle_s, file.idle_s);
     take("interval", config.interval_ms, file.interval_ms);
   }

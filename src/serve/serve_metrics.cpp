@@ -5,6 +5,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 
@@ -40,7 +41,10 @@ struct ServeMetrics::Impl {
   prometheus::Family<prometheus::Gauge>* slo_ratio;
   prometheus::Family<prometheus::Histogram>* prediction_error;
   prometheus::Family<prometheus::Gauge>* prediction_mae;
-  std::mutex mu;  // guards slos and the met/all tallies
+  prometheus::Counter* meter_joules;
+  prometheus::Counter* unattributed_joules;
+  energy::MeterTotals last_totals;  // under mu
+  std::mutex mu;                    // guards slos and the met/all tallies
   std::map<std::string, Slo> slos;
   std::map<std::pair<std::string, std::string>, std::pair<double, double>> tally;  // met, all
   // Per model: |error| of the online predictor and of predicting max_tokens, last kMaeWindow.
@@ -102,8 +106,24 @@ ServeMetrics::ServeMetrics(std::shared_ptr<prometheus::Registry> registry)
                                   .Register(r);
   impl_->energy = &BuildCounter()
                        .Name("wattserve_request_energy_joules_total")
-                       .Help("Energy the meter attributed to requests of a served model (J)")
+                       .Help(
+                           "Energy the meter attributed to requests of a served model, by the "
+                           "request's final status (J)")
                        .Register(r);
+  impl_->meter_joules =
+      &BuildCounter()
+           .Name("wattserve_meter_energy_joules_total")
+           .Help(
+               "Everything the meter measured since it started, over its counted domains (J): "
+               "the requests' energy plus the unattributed energy")
+           .Register(r)
+           .Add({});
+  impl_->unattributed_joules =
+      &BuildCounter()
+           .Name("wattserve_unattributed_energy_joules_total")
+           .Help("Energy measured while no request was queued or running (J): idle")
+           .Register(r)
+           .Add({});
   impl_->slo_requests = &BuildCounter()
                              .Name("wattserve_slo_requests_total")
                              .Help("Requests checked against a latency SLO, by whether they met it")
@@ -156,8 +176,21 @@ void ServeMetrics::set_slo(const std::string& model, const Slo& slo) {
   impl_->slos[model] = slo;
 }
 
-void ServeMetrics::count_request(const std::string& model, int status) {
-  impl_->requests->Add({{"model", model}, {"status", std::to_string(status)}}).Increment();
+void ServeMetrics::count_request(const std::string& model, int status, double joules) {
+  const std::map<std::string, std::string> labels = {{"model", model},
+                                                     {"status", std::to_string(status)}};
+  impl_->requests->Add(labels).Increment();
+  impl_->energy->Add(labels).Increment(std::max(0.0, joules));
+}
+
+void ServeMetrics::set_meter_totals(const energy::MeterTotals& totals) {
+  auto& i = *impl_;
+  std::lock_guard lk(i.mu);
+  // Counters only grow: add what the meter measured since the last call.
+  i.meter_joules->Increment(std::max(0.0, totals.joules - i.last_totals.joules));
+  i.unattributed_joules->Increment(
+      std::max(0.0, totals.unattributed_joules - i.last_totals.unattributed_joules));
+  i.last_totals = totals;
 }
 
 void ServeMetrics::set_queue_length(const std::string& model, std::size_t length) {
@@ -176,7 +209,6 @@ void ServeMetrics::on_text_request(const std::string& model, const TextJobResult
   i.e2e_s->Add({{"model", model}}, kLatency).Observe(e2e);
   i.prompt_tokens->Add({{"model", model}}).Increment(r.prompt_tokens);
   i.completion_tokens->Add({{"model", model}}).Increment(n);
-  i.energy->Add({{"model", model}}).Increment(r.energy.joules);
   std::lock_guard lk(i.mu);
   const auto it = i.slos.find(model);
   if (it == i.slos.end()) return;
@@ -191,7 +223,6 @@ void ServeMetrics::on_tensor_request(const std::string& model, const TensorJobRe
   i.queue_s->Add({{"model", model}}, kLatency).Observe(r.queue_s);
   i.e2e_s->Add({{"model", model}}, kLatency).Observe(r.queue_s + r.run_s);
   i.batch->Add({{"model", model}}, kBatch).Observe(r.batch_rows);
-  i.energy->Add({{"model", model}}).Increment(r.energy.joules);
   std::lock_guard lk(i.mu);
   const auto it = i.slos.find(model);
   if (it != i.slos.end()) i.slo(model, "e2e", it->second.e2e_s, r.queue_s + r.run_s);

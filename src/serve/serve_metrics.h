@@ -6,7 +6,9 @@
 //   wattserve_batch_size{model}                            histogram: sequences per decode step
 //                                                          (text), rows per batch (tensor)
 //   wattserve_{prompt,completion}_tokens_total{model}      counters
-//   wattserve_request_energy_joules_total{model}           counter, energy attributed to requests
+//   wattserve_request_energy_joules_total{model,status}    counter, energy attributed to requests
+//   wattserve_meter_energy_joules_total                    counter, all the meter measured
+//   wattserve_unattributed_energy_joules_total             counter, measured while no request ran
 //   wattserve_slo_requests_total{model,slo,met}            counter, slo = ttft|tpot|e2e
 //   wattserve_slo_attainment_ratio{model,slo}              gauge, met / all so far
 //   wattserve_output_length_prediction_error_tokens{model} histogram, |predicted - actual|
@@ -17,6 +19,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include "energy/meter.h"
 
 namespace prometheus {
 class Registry;
@@ -36,7 +40,11 @@ class ServeMetrics {
   explicit ServeMetrics(std::shared_ptr<prometheus::Registry> registry);
   ~ServeMetrics();
   void set_slo(const std::string& model, const Slo& slo);
-  void count_request(const std::string& model, int status);
+  // Every request once, with its final status and the energy charged to it.
+  void count_request(const std::string& model, int status, double joules = 0);
+  // The meter's books: wattserve_meter_energy_joules_total (counted domains) and
+  // wattserve_unattributed_energy_joules_total (intervals with no request open: idle).
+  void set_meter_totals(const energy::MeterTotals& totals);
   void set_queue_length(const std::string& model, std::size_t length);
   // Sequences in one decode step (text) or rows in one batch (tensor).
   void observe_batch(const std::string& model, double size);

@@ -1,7 +1,7 @@
 #include "serve/server.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
+#include <malloc.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
@@ -17,12 +17,25 @@ namespace wattserve::serve {
 
 namespace {
 
+using http::Reply;
 using nlohmann::json;
 
-void send_error(httplib::Response& res, const ApiError& e) {
-  res.status = e.status;
-  if (e.status == 503) res.set_header("Retry-After", "1");
-  res.set_content(dump_json(error_body(e)), "application/json");
+Reply json_reply(int status, const json& body) {
+  Reply r;
+  r.status = status;
+  r.body = dump_json(body);
+  return r;
+}
+
+// OpenAI error body; KServe routes (/v2...) answer {"error": "message"}.
+Reply error_reply(const ApiError& e, bool kserve) {
+  Reply r = json_reply(e.status, kserve ? json{{"error", e.what()}} : error_body(e));
+  if (e.status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+bool is_kserve(const std::string& path) {
+  return path == "/v2" || path.rfind("/v2/", 0) == 0;
 }
 
 std::string new_id(const char* prefix) {
@@ -31,16 +44,59 @@ std::string new_id(const char* prefix) {
   return fmt::format("{}{:012x}{:06x}", prefix, salt & 0xFFFFFFFFFFFFull, ++counter & 0xFFFFFF);
 }
 
-// What a streaming response's content provider reads and the worker writes.
-struct StreamState {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::string> events;  // SSE events ready to send
-  std::string pending;              // bytes of an unfinished UTF-8 character
-  bool first = true;
-  bool done = false;
-  std::future<TextJobResult> result;
+std::chrono::steady_clock::time_point deadline_after(double s) {
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+             std::chrono::duration<double>(s));
+}
+
+// Large request bodies leave freed memory in the allocator's arenas; give it back to the system
+// so that a burst of big requests does not raise the server's footprint for good.
+void release_memory_after(std::size_t body_bytes) {
+  if (body_bytes >= (256u << 10)) malloc_trim(0);
+}
+
+// Routes and who may use them. /health, /v2/health/* and the page are open; /metrics is open
+// unless protect_metrics; everything else needs the key when one is set.
+enum class Route {
+  kNone,
+  kPage,
+  kHealth,
+  kRecent,
+  kMetrics,
+  kModels,
+  kCompletions,
+  kChat,
+  kV2Server,
+  kV2Live,
+  kV2Ready,
+  kV2Model
 };
+struct RouteInfo {
+  Route route = Route::kNone;
+  const char* method = "GET";
+};
+
+RouteInfo route_of(const std::string& path) {
+  static const std::map<std::string, RouteInfo> fixed = {
+      {"/", {Route::kPage, "GET"}},
+      {"/health", {Route::kHealth, "GET"}},
+      {"/recent", {Route::kRecent, "GET"}},
+      {"/metrics", {Route::kMetrics, "GET"}},
+      {"/v1/models", {Route::kModels, "GET"}},
+      {"/v1/completions", {Route::kCompletions, "POST"}},
+      {"/v1/chat/completions", {Route::kChat, "POST"}},
+      {"/v2", {Route::kV2Server, "GET"}},
+      {"/v2/health/live", {Route::kV2Live, "GET"}},
+      {"/v2/health/ready", {Route::kV2Ready, "GET"}},
+  };
+  if (const auto it = fixed.find(path); it != fixed.end()) return it->second;
+  if (path.rfind("/v2/models/", 0) == 0) {
+    const bool infer = path.size() > 6 && path.compare(path.size() - 6, 6, "/infer") == 0;
+    return {Route::kV2Model, infer ? "POST" : "GET"};
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -52,24 +108,43 @@ Server::Server(ServerOptions options, energy::Meter& meter, energy::CarbonIntens
       pue_(pue),
       registry_(std::make_shared<prometheus::Registry>()),
       energy_metrics_(std::make_unique<energy::EnergyMetrics>(registry_)),
-      metrics_(std::make_unique<ServeMetrics>(registry_)),
-      http_(std::make_unique<httplib::Server>()) {
-  http_->new_task_queue = [n = options_.http_threads] { return new httplib::ThreadPool(n); };
-  http_->set_payload_max_length(options_.max_body_bytes);
-  // Streamed tokens are small writes: without TCP_NODELAY, Nagle's algorithm holds each one until
-  // the client's (delayed) ACK of the last, adding up to ~40 ms to the time to first token.
-  http_->set_tcp_nodelay(true);
-  http_->set_read_timeout(30, 0);
-  http_->set_write_timeout(30, 0);
-  routes();
+      metrics_(std::make_unique<ServeMetrics>(registry_)) {
+  http::HttpOptions ho;
+  ho.host = options_.host;
+  ho.port = options_.port;
+  ho.max_body_bytes = options_.max_body_bytes;
+  ho.max_header_bytes = options_.max_header_bytes;
+  ho.drain_timeout_s = options_.drain_timeout_s;
+  ho.header_timeout_s = options_.header_timeout_s;
+  ho.idle_timeout_s = options_.idle_timeout_s;
+  http::Handlers h;
+  h.on_head = [this](const http::Request& head) { return check_head(head); };
+  h.on_request = [this](http::Request req, std::shared_ptr<http::Responder> out) {
+    handle(std::move(req), out);
+  };
+  h.error_reply = [](int status, const std::string& message) {
+    return error_reply(
+        ApiError(status, status == 413 ? "invalid_request_error" : "http_error", "", message),
+        false);
+  };
+  http_ = std::make_unique<http::HttpServer>(std::move(ho), std::move(h));
 }
 
 Server::~Server() {
   stop();
+  stop_workers();
+}
+
+void Server::stop_workers() {
+  if (workers_stopped_) return;
+  workers_stopped_ = true;
+  // The workers finish their jobs (those of clients that are gone were cancelled and end at
+  // once), then every task those jobs posted runs, so no responder outlives the HTTP layer.
   for (auto& [name, m] : models_) {
     if (m.worker) m.worker->shutdown();
     if (m.tensor) m.tensor->shutdown();
   }
+  http_->join_tasks();
 }
 
 void Server::add_tensor_model(const std::string& name, std::unique_ptr<engine::Model> model,
@@ -113,26 +188,26 @@ int Server::add_text_model(const std::string& name, std::unique_ptr<engine::Mode
 }
 
 int Server::bind() {
-  port_ = options_.port == 0
-              ? http_->bind_to_any_port(options_.host)
-              : (http_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
-  if (port_ < 0) {
-    throw std::runtime_error(fmt::format("cannot listen on {}:{} (in use, or not an address here)",
-                                         options_.host, options_.port));
-  }
+  port_ = http_->bind();
   return port_;
 }
 
 void Server::run() {
-  http_->listen_after_bind();
+  http_->run();
+  stop_workers();
 }
 
 void Server::stop() {
-  if (http_) http_->stop();
+  http_->stop();
 }
 
-void Server::remember(const std::string& model, int status, int completion_tokens,
-                      const RequestEnergy& energy) {
+std::size_t Server::connections() const {
+  return http_->connections();
+}
+
+void Server::account(const std::string& model, int status, int completion_tokens,
+                     const RequestEnergy& energy) {
+  metrics_->count_request(model, status, energy.joules);
   std::lock_guard lk(recent_mu_);
   recent_.push_front({{"time", static_cast<std::int64_t>(std::time(nullptr))},
                       {"model", model},
@@ -140,192 +215,265 @@ void Server::remember(const std::string& model, int status, int completion_token
                       {"completion_tokens", completion_tokens},
                       {"joules", energy.joules},
                       {"duration_s", energy.duration_s},
-                      {"source", energy.source}});
+                      {"source", energy.source.empty() ? json(nullptr) : json(energy.source)}});
   if (recent_.size() > 50) recent_.pop_back();
 }
 
-void Server::routes() {
-  auto& h = *http_;
-  h.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kLivePage, "text/html; charset=utf-8");
-  });
-  h.Get("/recent", [this](const httplib::Request&, httplib::Response& res) {
-    json list = json::array();
-    {
-      std::lock_guard lk(recent_mu_);
-      for (const auto& r : recent_) list.push_back(r);
-    }
-    res.set_content(dump_json(list), "application/json");
-  });
-  const auto authorised = [this](const httplib::Request& req) {
-    if (options_.api_key.empty()) return;
-    if (req.get_header_value("Authorization") != "Bearer " + options_.api_key) {
-      throw ApiError(401, "authentication_error", "",
-                     "missing or wrong API key: send 'Authorization: Bearer KEY'");
-    }
-  };
+std::optional<http::Reply> Server::check_head(const http::Request& head) const {
+  const bool kserve = is_kserve(head.path);
+  const RouteInfo r = route_of(head.path);
+  if (r.route == Route::kNone) {
+    return error_reply(
+        ApiError(404, "not_found_error", "", fmt::format("no route {} {}", head.method, head.path)),
+        kserve);
+  }
+  if (head.method != r.method) {
+    Reply reply =
+        error_reply(ApiError(405, "invalid_request_error", "",
+                             fmt::format("{} takes {}, not {}", head.path, r.method, head.method)),
+                    kserve);
+    reply.headers.emplace_back("Allow", r.method);
+    return reply;
+  }
+  const bool open = r.route == Route::kPage || r.route == Route::kHealth ||
+                    r.route == Route::kV2Live || r.route == Route::kV2Ready ||
+                    (r.route == Route::kMetrics && !options_.protect_metrics);
+  if (open || options_.api_key.empty()) return std::nullopt;
+  if (head.header("Authorization") != "Bearer " + options_.api_key) {
+    return error_reply(ApiError(401, "authentication_error", "",
+                                "missing or wrong API key: send 'Authorization: Bearer KEY'"),
+                       kserve);
+  }
+  return std::nullopt;
+}
 
-  h.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(R"({"status":"ok"})", "application/json");
-  });
-
-  h.Get("/v1/models", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+void Server::handle(http::Request req, const ResponderPtr& out) {
+  // Cheap and constant: answered on the I/O thread, so health checks never queue behind work.
+  switch (route_of(req.path).route) {
+    case Route::kHealth:
+      return out->send(json_reply(200, {{"status", "ok"}}));
+    case Route::kV2Live:
+      return out->send(json_reply(200, {{"live", true}}));
+    case Route::kV2Ready:
+      return out->send(json_reply(200, {{"ready", true}}));
+    case Route::kPage: {
+      Reply page;
+      page.content_type = "text/html; charset=utf-8";
+      page.body = kLivePage;
+      page.headers.emplace_back("Content-Security-Policy",
+                                "default-src 'self'; script-src 'unsafe-inline'; "
+                                "style-src 'unsafe-inline'");
+      return out->send(std::move(page));
+    }
+    default:
+      break;
+  }
+  http_->post([this, req = std::move(req), out]() mutable {
+    const std::size_t body_bytes = req.body.size();
     try {
-      authorised(req);
-    } catch (const ApiError& e) {
-      return send_error(res, e);
-    }
-    json data = json::array();
-    for (const auto& [name, m] : models_) {
-      data.push_back(
-          {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "wattserve"}});
-    }
-    res.set_content(dump_json({{"object", "list"}, {"data", data}}), "application/json");
-  });
-
-  h.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    meter_.sample_now();  // the counters up to this instant, not the last background sample
-    const auto& domains = meter_.domains();
-    const auto timeline = meter_.timeline();
-    if (!timeline.empty()) {
-      energy_metrics_->update(domains, timeline.back().joules, meter_.last_power());
-    }
-    res.set_content(energy_metrics_->serialize(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-
-  const auto completions = [this, authorised](bool chat) {
-    return [this, authorised, chat](const httplib::Request& req, httplib::Response& res) {
-      std::string label = "unknown";
-      try {
-        authorised(req);
-        auto cr = parse_completion_request(req.body, chat, options_.limits);
-        Served& served = find(cr.model);
-        label = cr.model;
-        if (!served.worker) {
-          throw ApiError(
-              400, "invalid_request_error", "model",
-              fmt::format("'{}' is a tensor model: POST /v2/models/{}/infer", cr.model, cr.model));
-        }
-        auto job = std::make_shared<TextJob>();
-        job->id = new_id(chat ? "chatcmpl-" : "cmpl-");
-        job->sampling = cr.sampling;
-        if (chat) {
-          job->prompt = render_chat(served.settings.chat_template, cr.messages);
-          for (auto& s : chat_stop_strings(served.settings.chat_template)) {
-            job->sampling.stop.push_back(std::move(s));
+      switch (route_of(req.path).route) {
+        case Route::kRecent: {
+          json list = json::array();
+          {
+            std::lock_guard lk(recent_mu_);
+            for (const auto& r : recent_) list.push_back(r);
           }
-        } else {
-          job->prompt = cr.prompt;
+          out->send(json_reply(200, list));
+          break;
         }
-        job->deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(options_.request_timeout_s));
-        CompletionResult head;
-        head.id = job->id;
-        head.created = static_cast<std::int64_t>(std::time(nullptr));
-        head.model = cr.model;
-        const auto fill = [&head](const TextJobResult& r) {
-          CompletionResult out = head;
-          out.text = r.gen.text;
-          out.finish_reason = finish_reason(r.gen.reason);
-          out.prompt_tokens = r.prompt_tokens;
-          out.completion_tokens = static_cast<int>(r.gen.tokens.size());
-          out.energy = r.energy;
-          return out;
-        };
-        const auto queue_full = [&] {
-          return ApiError(503, "overloaded", "",
-                          fmt::format("model '{}' has {} requests waiting, its limit: retry later",
-                                      cr.model, served.worker->queue_length()));
-        };
-        if (!cr.stream) {
-          auto result = job->result.get_future();
-          if (!served.worker->submit(job)) throw queue_full();
-          const TextJobResult r = result.get();
-          if (r.error) throw *r.error;
-          res.set_content(dump_json(completion_response(fill(r), chat)), "application/json");
-          metrics_->count_request(label, 200);
-          remember(label, 200, static_cast<int>(r.gen.tokens.size()), r.energy);
-          return;
+        case Route::kMetrics:
+          metrics(out);
+          break;
+        case Route::kModels: {
+          json data = json::array();
+          for (const auto& [name, m] : models_) {
+            data.push_back(
+                {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "wattserve"}});
+          }
+          out->send(json_reply(200, {{"object", "list"}, {"data", data}}));
+          break;
         }
-        auto st = std::make_shared<StreamState>();
-        st->result = job->result.get_future();
-        job->on_piece = [st, head, chat](std::string_view piece) {
-          std::lock_guard lk(st->mu);
-          st->pending += piece;
-          const std::size_t n = complete_utf8_prefix(st->pending);
-          if (n == 0) return;
-          st->events.push_back(stream_chunk(head, chat, st->pending.substr(0, n), st->first));
-          st->pending.erase(0, n);
-          st->first = false;
-          st->cv.notify_one();
-        };
-        job->on_done = [st] {
-          std::lock_guard lk(st->mu);
-          st->done = true;
-          st->cv.notify_one();
-        };
-        if (!served.worker->submit(job)) throw queue_full();
-        res.set_header("Cache-Control", "no-cache");
-        const bool include_usage = cr.include_usage;
-        res.set_chunked_content_provider(
-            "text/event-stream", [this, st, job, fill, chat, include_usage, label](
-                                     std::size_t, httplib::DataSink& sink) {
-              try {
-                std::unique_lock lk(st->mu);
-                st->cv.wait(lk, [&] { return !st->events.empty() || st->done; });
-                auto events = std::move(st->events);
-                st->events.clear();
-                const bool done = st->done;
-                lk.unlock();
-                for (const auto& e : events) {
-                  if (!sink.write(e.data(), e.size())) {
-                    job->cancelled = true;  // the client went away: stop generating
-                    return false;
-                  }
-                }
-                if (!done) return true;
-                const TextJobResult r = st->result.get();
-                std::string tail;
-                if (r.error) {
-                  tail = "data: " + dump_json(error_body(*r.error)) + "\n\ndata: [DONE]\n\n";
-                  metrics_->count_request(label, r.error->status);
-                } else {
-                  tail = stream_end(fill(r), chat, include_usage);
-                  metrics_->count_request(label, 200);
-                  remember(label, 200, static_cast<int>(r.gen.tokens.size()), r.energy);
-                }
-                sink.write(tail.data(), tail.size());
-                sink.done();
-                return true;
-              } catch (const std::exception&) {
-                job->cancelled = true;  // nothing may escape into the HTTP library's thread
-                return false;
-              }
-            });
-      } catch (const ApiError& e) {
-        metrics_->count_request(label, e.status);
-        send_error(res, e);
-      } catch (const std::exception& e) {
-        metrics_->count_request(label, 500);
-        send_error(res, ApiError(500, "server_error", "", e.what()));
+        case Route::kCompletions:
+        case Route::kChat:
+          completions(req, route_of(req.path).route == Route::kChat, out);
+          break;
+        default:
+          kserve(req, out);
+          break;
       }
-    };
-  };
-  h.Post("/v1/completions", completions(false));
-  h.Post("/v1/chat/completions", completions(true));
-  kserve_routes();
-
-  h.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    const std::string msg = res.status == 404 ? fmt::format("no route {} {}", req.method, req.path)
-                            : res.status == 413 ? "the request body is too large"
-                                                : fmt::format("HTTP {}", res.status);
-    res.set_content(
-        dump_json(error_body(ApiError(
-            res.status, res.status == 404 ? "not_found_error" : "invalid_request_error", "", msg))),
-        "application/json");
+    } catch (const std::exception& e) {
+      out->send(error_reply(ApiError(500, "server_error", "", e.what()), is_kserve(req.path)));
+    }
+    req.body = std::string();
+    release_memory_after(body_bytes);
   });
+}
+
+void Server::metrics(const ResponderPtr& out) {
+  meter_.sample_now();  // the counters up to this instant, not the last background sample
+  const auto& domains = meter_.domains();
+  const auto timeline = meter_.timeline();
+  if (!timeline.empty()) {
+    energy_metrics_->update(domains, timeline.back().joules, meter_.last_power());
+  }
+  metrics_->set_meter_totals(meter_.totals());
+  Reply r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = energy_metrics_->serialize();
+  out->send(std::move(r));
+}
+
+void Server::completions(const http::Request& req, bool chat, const ResponderPtr& out) {
+  std::string label = "unknown";
+  try {
+    auto cr = parse_completion_request(req.body, chat, options_.limits);
+    Served& served = find(cr.model);
+    label = cr.model;
+    if (!served.worker) {
+      throw ApiError(
+          400, "invalid_request_error", "model",
+          fmt::format("'{}' is a tensor model: POST /v2/models/{}/infer", cr.model, cr.model));
+    }
+    auto job = std::make_shared<TextJob>();
+    job->id = new_id(chat ? "chatcmpl-" : "cmpl-");
+    job->sampling = cr.sampling;
+    if (chat) {
+      job->prompt = render_chat(served.settings.chat_template, cr.messages);
+      for (auto& s : chat_stop_strings(served.settings.chat_template)) {
+        job->sampling.stop.push_back(std::move(s));
+      }
+    } else {
+      job->prompt = std::move(cr.prompt);
+    }
+    job->deadline = deadline_after(options_.request_timeout_s);
+    CompletionResult head;
+    head.id = job->id;
+    head.created = static_cast<std::int64_t>(std::time(nullptr));
+    head.model = cr.model;
+    if (cr.stream) return stream(job, head, chat, cr.include_usage, served, out);
+
+    auto result = std::make_shared<std::future<TextJobResult>>(job->result.get_future());
+    std::weak_ptr<TextJob> weak = job;
+    out->on_abort([weak] {
+      if (auto j = weak.lock()) j->cancelled = true;
+    });
+    job->on_done = [this, result, head, chat, label, out] {
+      http_->post([this, result, head, chat, label, out] {
+        const TextJobResult r = result->get();
+        const int n = static_cast<int>(r.gen.tokens.size());
+        if (r.error) {
+          account(label, r.error->status, 0, r.energy);
+          return out->send(error_reply(*r.error, false));
+        }
+        CompletionResult c = head;
+        c.text = r.gen.text;
+        c.finish_reason = finish_reason(r.gen.reason);
+        c.prompt_tokens = r.prompt_tokens;
+        c.completion_tokens = n;
+        c.energy = r.energy;
+        account(label, out->open() ? 200 : 499, n, r.energy);
+        out->send(json_reply(200, completion_response(c, chat)));
+      });
+    };
+    if (!served.worker->submit(job)) {
+      throw ApiError(503, "overloaded", "",
+                     fmt::format("model '{}' has {} requests waiting, its limit: retry later",
+                                 cr.model, served.worker->queue_length()));
+    }
+  } catch (const ApiError& e) {
+    account(label, e.status, 0, {});
+    out->send(error_reply(e, false));
+  }
+}
+
+namespace {
+
+// A stream's events in order. Until the job is queued (and the response head sent) events are
+// held back; then they go out as they come. The worker thread and the task threads both emit.
+struct StreamState {
+  std::mutex mu;
+  std::string pending;  // bytes of an unfinished UTF-8 character
+  bool first = true;
+  bool started = false;
+  std::vector<std::string> held;
+  bool end_held = false;
+
+  void emit(http::Responder& out, std::string event, bool last) {
+    std::lock_guard lk(mu);
+    if (!started) {
+      held.push_back(std::move(event));
+      end_held = end_held || last;
+      return;
+    }
+    out.write(std::move(event));
+    if (last) out.end();
+  }
+  void start(http::Responder& out) {
+    std::lock_guard lk(mu);
+    out.start_stream(200, "text/event-stream", {{"Cache-Control", "no-cache"}});
+    for (auto& e : held) out.write(std::move(e));
+    if (end_held) out.end();
+    held.clear();
+    started = true;
+  }
+};
+
+}  // namespace
+
+void Server::stream(const std::shared_ptr<TextJob>& job, const CompletionResult& head, bool chat,
+                    bool include_usage, Served& served, const ResponderPtr& out) {
+  const std::string label = head.model;
+  auto st = std::make_shared<StreamState>();
+  auto result = std::make_shared<std::future<TextJobResult>>(job->result.get_future());
+  // Everything the stream sends is built from this copy of the head: its id is every chunk's.
+  job->on_piece = [st, head, chat, out](std::string_view piece) {
+    std::string event;
+    {
+      std::lock_guard lk(st->mu);
+      st->pending += piece;
+      const std::size_t n = complete_utf8_prefix(st->pending);
+      if (n == 0) return;
+      event = stream_chunk(head, chat, st->pending.substr(0, n), st->first);
+      st->pending.erase(0, n);
+      st->first = false;
+    }
+    st->emit(*out, std::move(event), false);
+  };
+  job->on_done = [this, st, result, head, chat, include_usage, label, out] {
+    http_->post([this, st, result, head, chat, include_usage, label, out] {
+      const TextJobResult r = result->get();
+      const int n = static_cast<int>(r.gen.tokens.size());
+      if (!out->open()) {
+        account(label, 499, n, r.energy);  // the client went away (or the drain ran out)
+        return;
+      }
+      std::string tail;
+      if (r.error) {
+        tail = "data: " + dump_json(error_body(*r.error)) + "\n\ndata: [DONE]\n\n";
+        account(label, r.error->status, n, r.energy);
+      } else {
+        CompletionResult c = head;
+        c.text = r.gen.text;
+        c.finish_reason = finish_reason(r.gen.reason);
+        c.prompt_tokens = r.prompt_tokens;
+        c.completion_tokens = n;
+        c.energy = r.energy;
+        tail = stream_end(c, chat, include_usage);
+        account(label, 200, n, r.energy);
+      }
+      st->emit(*out, std::move(tail), true);
+    });
+  };
+  std::weak_ptr<TextJob> weak = job;
+  out->on_abort([weak] {
+    if (auto j = weak.lock()) j->cancelled = true;  // stops at its next token
+  });
+  if (!served.worker->submit(job)) {
+    throw ApiError(503, "overloaded", "",
+                   fmt::format("model '{}' has {} requests waiting, its limit: retry later", label,
+                               served.worker->queue_length()));
+  }
+  st->start(*out);
 }
 
 }  // namespace wattserve::serve

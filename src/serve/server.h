@@ -1,27 +1,29 @@
-// `wattserve serve`'s HTTP server (cpp-httplib): the OpenAI-compatible API
-// (/v1/completions, /v1/chat/completions with SSE streaming, /v1/models), the KServe Open
-// Inference Protocol v2 (/v2/...: tensor models, and text models through "text_input"), /health,
-// /metrics and a live page at /, over the served models' workers, with request limits, an optional
-// Bearer API key and a graceful stop that finishes in-flight requests. Routes and fields:
-// docs/serve.md.
+// `wattserve serve`'s routes over the event-driven HTTP layer (http_server.h): the
+// OpenAI-compatible API (/v1/completions, /v1/chat/completions with SSE streaming, /v1/models), the
+// KServe Open Inference Protocol v2 (/v2/...: tensor models, and text models through "text_input"),
+// /health, /metrics, /recent and a live page at /, over the served models' workers. The API key is
+// checked from the request head, before any body is read; request work runs on task threads, never
+// on the I/O threads, so /health answers under any load. Every request that reaches a model route
+// ends with one status, counted with its energy (the books balance with the meter's unattributed
+// energy). A graceful stop finishes the requests in flight, within the drain timeout. Routes and
+// fields: docs/serve.md.
 #pragma once
 
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "energy/carbon.h"
 #include "energy/meter.h"
+#include "serve/http_server.h"
 #include "serve/openai_api.h"
 #include "serve/serve_metrics.h"
 #include "serve/tensor_worker.h"
 #include "serve/text_worker.h"
 
-namespace httplib {
-class Server;
-}
 namespace wattserve::energy {
 class EnergyMetrics;
 }
@@ -30,12 +32,16 @@ namespace wattserve::serve {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;      // 0: any free port (see bound_port())
-  std::string api_key;  // empty: no authentication
+  int port = 8080;               // 0: any free port (see bound_port())
+  std::string api_key;           // empty: no authentication
+  bool protect_metrics = false;  // with a key: /metrics needs it too (/health never does)
   std::size_t max_body_bytes = 2 << 20;
+  std::size_t max_header_bytes = 16 << 10;
   RequestLimits limits;
   double request_timeout_s = 300;  // queue + generation
-  int http_threads = 64;           // concurrent connections (streams hold one each)
+  double drain_timeout_s = 30;     // stop(): how long requests in flight may finish
+  double header_timeout_s = 10;    // a request head must arrive within this from its first byte
+  double idle_timeout_s = 30;      // keep-alive connections with no request are closed after
 };
 
 struct TextModelSettings {
@@ -65,10 +71,13 @@ class Server {
                         const TensorModelSettings& settings);
   // Binds the socket; throws std::runtime_error when it cannot. Returns the port.
   int bind();
-  // Serves until stop(); then finishes in-flight and queued requests.
+  // Serves until stop(); then finishes the requests in flight (at most the drain timeout; what is
+  // left is cancelled) and stops the workers.
   void run();
   // Thread-safe and async-signal-unsafe: call from a normal thread (e.g. a sigwait thread).
   void stop();
+  // Open HTTP connections now.
+  std::size_t connections() const;
 
  private:
   struct Served {
@@ -76,12 +85,22 @@ class Server {
     std::unique_ptr<TextWorker> worker;    // text models
     std::unique_ptr<TensorWorker> tensor;  // tensor models
   };
-  void routes();
-  void kserve_routes();
+  using ResponderPtr = std::shared_ptr<http::Responder>;
+  // Before the body: unknown route (404), wrong method (405), missing key (401).
+  std::optional<http::Reply> check_head(const http::Request& head) const;
+  void handle(http::Request req, const ResponderPtr& out);
+  void metrics(const ResponderPtr& out);
+  void completions(const http::Request& req, bool chat, const ResponderPtr& out);
+  void stream(const std::shared_ptr<TextJob>& job, const CompletionResult& head, bool chat,
+              bool include_usage, Served& served, const ResponderPtr& out);
+  void kserve(const http::Request& req, const ResponderPtr& out);
+  void kserve_infer(const std::string& name, const std::string& body, const ResponderPtr& out);
   Served& find(const std::string& name);  // ApiError(404) when not served
-  // The last 50 answered requests, for GET /recent and the page at /.
-  void remember(const std::string& model, int status, int completion_tokens,
-                const RequestEnergy& energy);
+  // Every request on a model route ends here once, with its status and energy: the request
+  // and energy counters by status, and /recent (the last 50).
+  void account(const std::string& model, int status, int completion_tokens,
+               const RequestEnergy& energy);
+  void stop_workers();
   std::mutex recent_mu_;
   std::deque<nlohmann::json> recent_;
 
@@ -93,8 +112,9 @@ class Server {
   std::unique_ptr<energy::EnergyMetrics> energy_metrics_;
   std::unique_ptr<ServeMetrics> metrics_;
   std::map<std::string, Served> models_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<http::HttpServer> http_;
   int port_ = 0;
+  bool workers_stopped_ = false;
 };
 
 }  // namespace wattserve::serve

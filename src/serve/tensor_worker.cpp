@@ -180,6 +180,7 @@ void TensorWorker::execute(std::vector<std::shared_ptr<TensorJob>>& batch) {
     r.energy = request_energy(w, carbon_, pue_);
     if (metrics_) metrics_->on_tensor_request(name_, r);
     j->result.set_value(std::move(r));
+    if (j->on_done) j->on_done();
   }
 }
 

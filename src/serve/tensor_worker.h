@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,8 @@ struct TensorJob {
   std::int64_t rows = 0;
   std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
   std::promise<TensorJobResult> result;
+  // Called on the worker thread right after `result` is set; may be empty.
+  std::function<void()> on_done;
   std::optional<energy::Meter::WindowId> window;
 };
 

@@ -57,6 +57,19 @@ int TextWorker::parallel() const {
 }
 
 bool TextWorker::submit(std::shared_ptr<TextJob> job) {
+  auto& m = model_->text();
+  try {
+    job->tokens = m.tokenize(job->prompt);
+    if (job->tokens.empty()) throw std::invalid_argument("the prompt gives no tokens");
+    const int context = decoder_ ? decoder_->context_length() : m.context_length();
+    if (job->tokens.size() >= static_cast<std::size_t>(context)) {
+      throw std::invalid_argument(fmt::format(
+          "the prompt has {} tokens; the model's context holds {}", job->tokens.size(), context));
+    }
+    engine::validate(job->sampling);
+  } catch (const std::invalid_argument& e) {
+    job->prompt_error = bad_request("", e.what());
+  }
   job->features = LengthPredictor::features(job->prompt, job->sampling.max_tokens);
   job->predicted_tokens = predictor_.predict(job->features, job->sampling.max_tokens);
   TextJob& j = *job;
@@ -129,23 +142,12 @@ std::vector<engine::Token> TextWorker::admit(TextJob& job, TextJobResult& r) {
     r.error = ApiError(503, "timeout", "", "the request timed out waiting in the queue");
     return {};
   }
-  auto& m = model_->text();
-  std::vector<engine::Token> ids;
-  try {
-    ids = m.tokenize(job.prompt);
-    if (ids.empty()) throw std::invalid_argument("the prompt gives no tokens");
-    const int context = decoder_ ? decoder_->context_length() : m.context_length();
-    if (ids.size() >= static_cast<std::size_t>(context)) {
-      throw std::invalid_argument(fmt::format(
-          "the prompt has {} tokens; the model's context holds {}", ids.size(), context));
-    }
-    engine::validate(job.sampling);
-  } catch (const std::invalid_argument& e) {
-    r.error = bad_request("", e.what());
+  if (job.prompt_error) {
+    r.error = job.prompt_error;
     return {};
   }
-  r.prompt_tokens = static_cast<int>(ids.size());
-  return ids;
+  r.prompt_tokens = static_cast<int>(job.tokens.size());
+  return std::move(job.tokens);
 }
 
 TextJobResult TextWorker::execute(TextJob& job) {
@@ -178,7 +180,7 @@ void TextWorker::finish(TextJob& job, TextJobResult r) {
   if (job.window) {
     const auto w = meter_.end(*job.window);
     job.window.reset();
-    if (!r.error) r.energy = request_energy(w, carbon_, pue_);
+    r.energy = request_energy(w, carbon_, pue_);  // failed requests too: every joule is charged
   }
   if (!r.error) {
     const int produced = static_cast<int>(r.gen.tokens.size());

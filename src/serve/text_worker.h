@@ -57,6 +57,10 @@ struct TextJob {
   std::optional<energy::Meter::WindowId> window;  // open from submit() to the end of the run
   std::vector<double> features;                   // set by submit(): the predictor's input
   double predicted_tokens = 0;                    // set by submit()
+  // Set by submit(), on the caller's thread, so a long prompt never holds the model's thread:
+  // the prompt's tokens, or why it cannot run (no tokens, too long for the context).
+  std::vector<engine::Token> tokens;
+  std::optional<ApiError> prompt_error;
 };
 
 enum class SchedulePolicy { kFcfs, kSjf };
@@ -89,7 +93,8 @@ class TextWorker {
   // Sequences per decode step this worker runs: 1 without continuous batching.
   int parallel() const;
   SchedulePolicy policy() const { return options_.policy; }
-  // Queues the job; false (and the job untouched) when the queue is full or shutting down.
+  // Tokenises the prompt (on the calling thread) and queues the job; false when the queue is
+  // full or shutting down. A prompt that cannot run is answered through the job's result.
   bool submit(std::shared_ptr<TextJob> job);
   std::size_t queue_length() const;
   // Stops accepting, finishes the running and queued jobs, joins the thread. Idempotent.

@@ -75,7 +75,7 @@ json_get "$TMP/body" "j['outputs'][0]['name'] == 'text_output' and j['parameters
 imgs=("$ZOO"/ocr/images/dejavu-sans-32-00.png "$ZOO"/ocr/images/dejavu-sans-32-01.png)
 "$WS" ocr --json "${imgs[@]}" >"$TMP/ocr.json" || fail "wattserve ocr"
 "$PY" - "$URL" "$TMP/ocr.json" "${imgs[@]}" <<'PY' || fail "OCR over KServe"
-import json, sys, urllib.request
+import json, sys, urllib.error, urllib.request
 from PIL import Image
 url, expected, paths = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3:]
 ims = [Image.open(p).convert("RGB") for p in paths]
@@ -95,6 +95,29 @@ for i, r in enumerate(expected["results"]):
     assert got == want, (got, want)
 assert j["parameters"]["energy"]["joules"] > 0 and j["parameters"]["energy"]["batch_rows"] == 2
 print("OCR over KServe:", out["text"]["data"])
+
+def batches():
+    m = urllib.request.urlopen(url + "/metrics", timeout=30).read().decode()
+    return sum(float(l.split()[-1]) for l in m.splitlines()
+               if l.startswith('wattserve_batch_size_count{model="ppocr-v4"'))
+# The output by its public name (the one in the metadata and in responses): only it comes back.
+body["outputs"] = [{"name": "text"}]
+req = urllib.request.Request(url + "/v2/models/ppocr-v4/infer", data=json.dumps(body).encode(),
+                             headers={"Content-Type": "application/json"})
+j = json.load(urllib.request.urlopen(req, timeout=120))
+assert [o["name"] for o in j["outputs"]] == ["text"], j["outputs"]
+# An unknown output name is refused before any inference runs.
+before = batches()
+body["outputs"] = [{"name": "nope"}]
+req = urllib.request.Request(url + "/v2/models/ppocr-v4/infer", data=json.dumps(body).encode(),
+                             headers={"Content-Type": "application/json"})
+try:
+    urllib.request.urlopen(req, timeout=120)
+    raise AssertionError("an unknown output name was accepted")
+except urllib.error.HTTPError as e:
+    assert e.code == 400, e.code
+    assert "nope" in json.load(e)["error"]
+assert batches() == before, "the model ran for a request with an unknown output"
 PY
 curl -s "$URL/metrics" | promtool check metrics 2>/dev/null || { command -v promtool >/dev/null && fail "promtool rejects /metrics"; }
 kill -TERM $PID && wait $PID && PID=""

@@ -115,7 +115,7 @@ assert abs(attributed / meter - 1) < 0.01, (attributed, meter)
 PY
 curl -s "$URL/metrics" >"$TMP/metrics"
 grep -q 'wattserve_requests_total{model="pycode-tiny",status="200"}' "$TMP/metrics" || fail "no request counter"
-grep -q 'wattserve_request_energy_joules_total{model="pycode-tiny"}' "$TMP/metrics" || fail "no energy counter"
+grep -q 'wattserve_request_energy_joules_total{model="pycode-tiny",status="200"}' "$TMP/metrics" || fail "no energy counter"
 # Continuous batching: the load ran several sequences per decode step (--parallel 4 default).
 "$PY" - "$TMP/metrics" <<'PY' || fail "no continuous batching under load"
 import sys
@@ -129,6 +129,19 @@ grep -q 'wattserve_output_length_mae_tokens{model="pycode-tiny",predictor="onlin
 if command -v promtool >/dev/null; then
   promtool check metrics <"$TMP/metrics" || fail "promtool rejects /metrics"
 fi
+# The books balance: the requests' energy by status plus the unattributed (idle) energy is all
+# the meter measured.
+"$PY" - "$TMP/metrics" <<'PY' || fail "the energy books do not balance"
+import sys
+def total(name):
+    return sum(float(l.split(" ")[-1]) for l in open(sys.argv[1])
+               if l.startswith(name + "{") or l.startswith(name + " "))
+req = total("wattserve_request_energy_joules_total")
+idle = total("wattserve_unattributed_energy_joules_total")
+meter = total("wattserve_meter_energy_joules_total")
+print(f"requests {req:.3f} J + unattributed {idle:.3f} J = {req + idle:.3f} J; meter {meter:.3f} J")
+assert meter > 0 and abs((req + idle) / meter - 1) < 0.01
+PY
 stop_server
 
 # An API key guards the API.

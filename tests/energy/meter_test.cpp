@@ -141,6 +141,27 @@ TEST(Meter, ConcurrentWindowsSplitEachIntervalAndAddUpToTheTotal) {
   EXPECT_NEAR(ra.joules, 400, 1e-9);
 }
 
+TEST(Meter, TotalsChargeEveryJouleToAWindowOrToUnattributed) {
+  // 100 W and an uncounted 40 W domain inside it (e.g. a core): only counted domains add up.
+  auto fx = counter_fixture({make_domain("pkg", DomainKind::kCpuPackage, Source::kCounter),
+                             make_domain("core", DomainKind::kCpuCore, Source::kCounter, false)},
+                            {[](double t) { return 100 * t; }, [](double t) { return 40 * t; }});
+  fx.meter->sample_now();
+  fx.advance(kSec);                  // [0,1] nothing open: 100 J unattributed
+  auto a = fx.meter->begin("a", 0);  // a weight of 0 still takes the interval when alone
+  fx.advance(500 * kMs);
+  auto b = fx.meter->begin("b", 3);
+  fx.advance(kSec);
+  const auto ra = fx.meter->end(a);
+  fx.advance(250 * kMs);
+  const auto rb = fx.meter->end(b);
+  fx.advance(2 * kSec);  // [2.75,4.75] idle again: 200 J
+  const MeterTotals t = fx.meter->totals();
+  EXPECT_NEAR(t.joules, 475, 1e-9);
+  EXPECT_NEAR(t.unattributed_joules, 300, 1e-9);
+  EXPECT_NEAR(ra.attributed_joules + rb.attributed_joules + t.unattributed_joules, t.joules, 1e-9);
+}
+
 TEST(Meter, WeightsSplitSharedIntervalsAndCanChange) {
   auto fx = constant_power_fixture(40);
   auto a = fx.meter->begin("a", 1);

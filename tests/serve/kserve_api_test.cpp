@@ -87,6 +87,61 @@ TEST(KserveRequest, DeeplyNestedBodiesAre400BeforeAnyRecursiveWalk) {
             400);
 }
 
+// The data are read in a second pass straight into the tensors (defect 10): whatever the order of
+// the fields, and with JSON's duplicate keys resolved as before (the later one wins).
+TEST(KserveRequest, DataInAnyOrderAndTheLastDuplicateKeyWins) {
+  auto r = parse_infer_request(R"({"inputs": [{"data": [[1], [2]], "name": "x", "parameters":
+      {"binary_data_size": 8}, "datatype": "INT64", "shape": [2, 1]}], "parameters": {"a": [1]}})");
+  EXPECT_EQ(r.inputs.at("x").i64, (std::vector<std::int64_t>{1, 2}));
+  r = parse_infer_request(R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32",
+      "data": ["not a number"], "data": [3]}]})");
+  EXPECT_EQ(r.inputs.at("x").f32, std::vector<float>{3});
+  r = parse_infer_request(R"({"inputs": [{"name": "y", "shape": [1], "datatype": "FP32",
+      "data": [{}]}, {"name": "z"}], "inputs": [{"name": "x", "shape": [], "datatype": "FP32",
+      "data": 4.5}]})");
+  ASSERT_EQ(r.inputs.size(), 1u);
+  EXPECT_EQ(r.inputs.at("x").f32, std::vector<float>{4.5f});
+  // Two inputs, the second's data first in the body; empty nested arrays hold no values.
+  r = parse_infer_request(R"({"inputs": [{"name": "a", "shape": [2], "datatype": "INT64",
+      "data": [[], [5], [], [-6]]}, {"data": [7], "name": "b", "shape": [1], "datatype": "FP32"}],
+      "outputs": [{"name": "y", "parameters": {"binary_data": false}}]})");
+  EXPECT_EQ(r.inputs.at("a").i64, (std::vector<std::int64_t>{5, -6}));
+  EXPECT_EQ(r.inputs.at("b").f32, std::vector<float>{7});
+  EXPECT_EQ(r.outputs, std::vector<std::string>{"y"});
+  for (const char* body : {
+           R"({"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [{"a": 1}]}]})",
+           R"({"inputs": [{"name": "x", "shape": [1], "datatype": "INT64", "data": [true]}]})",
+           R"({"inputs": [{"name": "x", "shape": [1], "datatype": "INT64", "data": [1],
+               "data": [1.5]}]})",
+           R"({"inputs": [{"name": "x", "shape": [2], "datatype": "INT64", "data": 1}]})",
+           R"({"inputs": [{"name": "x", "shape": [1], "datatype": "INT64",
+               "data": [9223372036854775808]}]})",
+       }) {
+    EXPECT_EQ(status_of(body), 400) << body;
+  }
+}
+
+TEST(KserveRequest, BoundedCountsOfTensorsAndDimensions) {
+  std::string inputs, outputs;
+  for (int i = 0; i < 1025; ++i) {
+    inputs += std::string(i ? "," : "") + R"({"name": "x)" + std::to_string(i) +
+              R"(", "shape": [1], "datatype": "FP32", "data": [0]})";
+    outputs += (i ? "," : "") + std::string(R"({"name": "y"})");
+  }
+  EXPECT_EQ(status_of(R"({"inputs": [)" + inputs + "]}"), 400);
+  const std::string one = R"({"name": "x", "shape": [1], "datatype": "FP32", "data": [0]})";
+  EXPECT_EQ(status_of(R"({"inputs": [)" + one + R"(], "outputs": [)" + outputs + "]}"), 400);
+  std::string shape = "[1";
+  for (int i = 1; i < 65; ++i) shape += ",1";
+  EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "datatype": "FP32", "shape": )" + shape +
+                      R"(], "data": [0]}]})"),
+            400);
+  // A shape asking for 2^28 values of a 2-value body reserves no more than the body can fill.
+  EXPECT_EQ(status_of(R"({"inputs": [{"name": "x", "shape": [16384, 16384], "datatype": "FP32",
+      "data": [0, 0]}]})"),
+            400);
+}
+
 TEST(KserveRequest, TextInputAndParameters) {
   const auto r = parse_text_infer_request(
       R"({"inputs": [{"name": "text_input", "datatype": "BYTES", "shape": [1], "data": ["def "]}],
@@ -109,6 +164,32 @@ TEST(KserveRequest, TextInputAndParameters) {
       "shape": [1], "data": ["x"]}]})",
                                         {}),
                ApiError);
+  // Other parameters are ignored (KServe clients send their own), unsupported sampling options
+  // of the OpenAI API are rejected as there.
+  EXPECT_EQ(parse_text_infer_request(
+                R"({"inputs": [{"name": "text_input", "datatype": "BYTES", "shape": [1],
+                    "data": ["x"]}], "parameters": {"binary_data_output": true, "top_k": 2,
+                    "n": 3, "tools": [{}], "max_completion_tokens": 9}})",
+                {})
+                .sampling.top_k,
+            2);
+  for (const char* p : {R"("logit_bias": {"1": 1})", R"("best_of": 2)", R"("suffix": "x")",
+                        R"("presence_penalty": 1)"}) {
+    try {
+      parse_text_infer_request(
+          std::string(R"({"inputs": [{"name": "text_input", "datatype": "BYTES", "shape": [1],
+              "data": ["x"]}], "parameters": {)") +
+              p + "}}",
+          {});
+      ADD_FAILURE() << p;
+    } catch (const ApiError& e) {
+      EXPECT_NE(std::string(p).find(e.param), std::string::npos) << p << " " << e.param;
+    }
+  }
+  EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "text_input", "datatype": "BYTES",
+      "shape": [1], "data": ["x", "y"]}]})",
+                                        {}),
+               ApiError);
   // The fuzzer's input: a datatype that is an array; and a name that is a number.
   EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "text_input", "shape": [1],
       "datatype": ["def f("]}], "parameters": {"max_tokens": 2, "tempertaure": 0}})",
@@ -118,6 +199,56 @@ TEST(KserveRequest, TextInputAndParameters) {
       "shape": [1], "data": ["x"]}]})",
                                         {}),
                ApiError);
+}
+
+// Defect 8: the OCR model's output is "text" in its metadata and responses (the engine's
+// "text_utf8" sent as strings); a request for "text" was 400, and only after inference.
+std::vector<engine::TensorInfo> ocr_outputs() {
+  return {{"boxes", {-1, -1, 8}, engine::DType::kFloat32},
+          {"scores", {-1, -1}, engine::DType::kFloat32},
+          {"text_utf8", {-1, -1, -1}, engine::DType::kInt64},
+          {"raw_utf8", {-1}, engine::DType::kFloat32}};  // not INT64: keeps its name
+}
+
+TEST(KserveOutputs, PublicAndInternalNamesResolveToTheModelsOutputs) {
+  const auto outs = ocr_outputs();
+  EXPECT_EQ(public_output_name(outs[2]), "text");
+  EXPECT_EQ(public_output_name(outs[3]), "raw_utf8");
+  EXPECT_EQ(resolve_requested_outputs(outs, {"text"}), std::vector<std::string>{"text_utf8"});
+  EXPECT_EQ(resolve_requested_outputs(outs, {"text_utf8"}), std::vector<std::string>{"text_utf8"});
+  EXPECT_EQ(resolve_requested_outputs(outs, {"scores", "text", "text_utf8", "scores"}),
+            (std::vector<std::string>{"scores", "text_utf8"}));
+  EXPECT_EQ(resolve_requested_outputs(outs, {"raw_utf8"}), std::vector<std::string>{"raw_utf8"});
+  EXPECT_TRUE(resolve_requested_outputs(outs, {}).empty());
+  for (const char* bad : {"texts", "raw", "", "TEXT"}) {
+    try {
+      resolve_requested_outputs(outs, {"boxes", bad});
+      ADD_FAILURE() << bad;
+    } catch (const ApiError& e) {
+      EXPECT_EQ(e.status, 400);
+      EXPECT_EQ(e.param, "outputs");
+      EXPECT_NE(std::string(e.what()).find(std::string("no output '") + bad + "'"),
+                std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("its outputs: boxes, scores, text, raw_utf8"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(KserveOutputs, ResponsesUseThePublicNameOfResolvedOutputs) {
+  engine::NamedTensors out;
+  out["scores"] = engine::Tensor{{1, 1}, engine::DType::kFloat32, {0.5f}, {}};
+  out["text_utf8"] = engine::Tensor{{1, 1, 2}, engine::DType::kInt64, {}, {'h', 'i'}};
+  const auto j = infer_response("ocr", "", out, resolve_requested_outputs(ocr_outputs(), {"text"}),
+                                nlohmann::json::object());
+  ASSERT_EQ(j["outputs"].size(), 1u);
+  EXPECT_EQ(j["outputs"][0]["name"], "text");
+  EXPECT_EQ(j["outputs"][0]["data"], nlohmann::json::array({"hi"}));
+  const auto all = infer_response("ocr", "", out, {}, nlohmann::json::object());
+  ASSERT_EQ(all["outputs"].size(), 2u);
+  EXPECT_EQ(all["outputs"][1]["name"], "text");
 }
 
 TEST(KserveResponse, RequestedOutputsAndEnergy) {

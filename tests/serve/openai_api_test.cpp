@@ -117,6 +117,127 @@ TEST(OpenAiRequest, MalformedAndHostileBodiesAre400WithTheParameter) {
   EXPECT_TRUE(body["error"]["message"].is_string());
 }
 
+// Defect 12: OpenAI options wattserve does not do were ignored (a client asking for tools or a
+// JSON response_format got plain text as if it had worked); they are 400 naming the parameter.
+TEST(OpenAiRequest, UnsupportedOptionsAre400NamingTheParameter) {
+  const struct {
+    bool chat;
+    const char* fields;  // added to a valid body
+    const char* param;
+  } cases[] = {
+      {false, R"("best_of": 2)", "best_of"},
+      {false, R"("suffix": "\n}")", "suffix"},
+      {false, R"("logit_bias": {"50256": -100})", "logit_bias"},
+      {false, R"("logprobs": 0)", "logprobs"},
+      {false, R"("echo": true)", "echo"},
+      {false, R"("n": 3)", "n"},
+      {true, R"("tools": [{"type": "function", "function": {"name": "f"}}])", "tools"},
+      {true, R"("tool_choice": "auto")", "tool_choice"},
+      {true, R"("tool_choice": {"type": "function", "function": {"name": "f"}})", "tool_choice"},
+      {true, R"("functions": [{"name": "f"}])", "functions"},
+      {true, R"("function_call": "auto")", "function_call"},
+      {true, R"("parallel_tool_calls": false)", "parallel_tool_calls"},
+      {true, R"("response_format": {"type": "json_object"})", "response_format"},
+      {true,
+       R"("response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}})",
+       "response_format"},
+      {true, R"("logit_bias": {"1": 5})", "logit_bias"},
+      {true, R"("logprobs": true)", "logprobs"},
+      {true, R"("top_logprobs": 2)", "top_logprobs"},
+      {true, R"("n": 2)", "n"},
+      {true, R"("audio": {"voice": "alloy", "format": "wav"})", "audio"},
+      {true, R"("modalities": ["text", "audio"])", "modalities"},
+      {true, R"("prediction": {"type": "content", "content": "x"})", "prediction"},
+      {true, R"("store": true)", "store"},
+      {true, R"("service_tier": "flex")", "service_tier"},
+      {true, R"("stream_options": {"include_usage": true, "chunk_size": 1})", "stream_options"},
+      {true, R"("metadata": {"k": 1})", "metadata"},
+      {false, R"("user": 5)", "user"},
+      // Unknown fields, and another endpoint's fields, are rejected too, by name.
+      {false, R"("foo": 1)", "foo"},
+      {true, R"("foo": null)", "foo"},
+      {true, R"("reasoning_effort": "low")", "reasoning_effort"},
+      {false, R"("messages": [{"role": "user", "content": "x"}])", "messages"},
+      {false, R"("max_completion_tokens": 5)", "max_completion_tokens"},
+      {false, R"("tools": [])", "tools"},
+      {true, R"("prompt": "x")", "prompt"},
+      {true, R"("best_of": 1)", "best_of"},
+  };
+  for (const auto& c : cases) {
+    const std::string body =
+        std::string(c.chat ? R"({"model": "m", "messages": [{"role": "user", "content": "x"}], )"
+                           : R"({"model": "m", "prompt": "x", )") +
+        c.fields + "}";
+    const auto e = error_of(body, c.chat);
+    EXPECT_EQ(e.status, 400) << body;
+    EXPECT_EQ(e.param, c.param) << body;
+    EXPECT_NE(std::string(e.what()).find(c.param), std::string::npos) << e.what();
+  }
+}
+
+// What the official clients send, and the options' values that ask for nothing more, pass.
+TEST(OpenAiRequest, AcceptedFieldsWithTheirHarmlessValues) {
+  // openai-node 4.104 (tests/cli/openai_client.cjs) sends the create() arguments as they are.
+  auto r = parse_completion_request(
+      R"({"model": "pycode-tiny", "prompt": "import os\n\n\ndef ", "max_tokens": 8,
+          "temperature": 0, "ignore_eos": true})",
+      false);
+  EXPECT_EQ(r.sampling.max_tokens, 8);
+  r = parse_completion_request(
+      R"({"model": "pycode-tiny", "messages": [{"role": "user", "content": "Write a function."}],
+          "max_tokens": 8, "temperature": 0, "stream": true,
+          "stream_options": {"include_usage": true}})",
+      true);
+  EXPECT_TRUE(r.stream && r.include_usage);
+  r = parse_completion_request(
+      R"({"model": "m", "prompt": "x", "best_of": 1, "suffix": "", "logit_bias": {},
+          "echo": false, "logprobs": null, "n": 1, "user": "u", "presence_penalty": 0,
+          "frequency_penalty": 0, "stream": false, "stream_options": null, "seed": 1,
+          "stop": null, "top_p": 1, "top_k": 0})",
+      false);
+  EXPECT_EQ(r.prompt, "x");
+  r = parse_completion_request(
+      R"({"model": "m", "messages": [{"role": "user", "content": "x", "name": "ann"}],
+          "max_completion_tokens": 4, "tools": null, "functions": [], "tool_choice": "none",
+          "function_call": null, "parallel_tool_calls": null,
+          "response_format": {"type": "text"}, "logit_bias": {}, "logprobs": false,
+          "top_logprobs": 0, "n": 1, "modalities": ["text"], "audio": null, "prediction": null,
+          "store": false, "metadata": {"k": "v"}, "user": "u", "service_tier": "auto",
+          "stream": true, "stream_options": {"include_usage": false, "include_obfuscation": true},
+          "echo": false})",
+      true);
+  EXPECT_EQ(r.sampling.max_tokens, 4);
+  EXPECT_FALSE(r.include_usage);
+  EXPECT_EQ(r.messages.at(0).content, "x");
+}
+
+// Values the parser does not keep in memory (defect 10) still get their own errors.
+TEST(OpenAiRequest, OversizedValuesAre400WithTheParameter) {
+  const struct {
+    bool chat;
+    const char* body;
+    const char* param;
+  } cases[] = {
+      {false, R"({"model": "m", "prompt": ["a", "b"]})", "prompt"},
+      {false, R"({"model": "m", "prompt": [[1, 2]]})", "prompt"},
+      {false, R"({"model": "m", "prompt": [1, 2, 3]})", "prompt"},
+      {false, R"({"model": ["m", "n"], "prompt": "x"})", "model"},
+      {false, R"({"model": "m", "prompt": "x", "stop": [[""], "a"]})", "stop"},
+      {true, R"({"model": "m", "messages": [5, 6]})", "messages"},
+      {true, R"({"model": "m", "messages": [{"role": "user", "content": [1, 2]}]})", "messages"},
+      {true, R"({"model": "m", "messages": [{"role": ["user", "x"], "content": "x"}]})",
+       "messages"},
+      {true, R"({"model": "m", "messages": [{"role": "user", "content": "x"}], "stream_options":
+          {"include_usage": true, "a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7}})",
+       "stream_options"},
+  };
+  for (const auto& c : cases) {
+    const auto e = error_of(c.body, c.chat);
+    EXPECT_EQ(e.status, 400) << c.body;
+    EXPECT_EQ(e.param, c.param) << c.body;
+  }
+}
+
 CompletionResult result() {
   CompletionResult r;
   r.id = "cmpl-1";
