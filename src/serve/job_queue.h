@@ -16,6 +16,13 @@ inline double seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// A job's deadline `s` seconds from now.
+inline std::chrono::steady_clock::time_point deadline_after(double s) {
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+             std::chrono::duration<double>(s));
+}
+
 template <typename Job>
 struct JobQueue {
   explicit JobQueue(std::size_t limit) : max_size(limit) {}

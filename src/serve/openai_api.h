@@ -39,6 +39,12 @@ inline ApiError bad_request(const std::string& param, const std::string& message
   return ApiError(400, "invalid_request_error", param, message);
 }
 
+// ApiError(503, "overloaded"): the model's queue is full (answered with Retry-After).
+inline ApiError overloaded(const std::string& model) {
+  return ApiError(503, "overloaded", "",
+                  "model '" + model + "' has a full queue (--max-queue): retry later");
+}
+
 // {"error": {"message", "type", "param", "code"}}, as OpenAI returns it.
 nlohmann::json error_body(const ApiError& e);
 

@@ -44,10 +44,14 @@ std::string new_id(const char* prefix) {
   return fmt::format("{}{:012x}{:06x}", prefix, salt & 0xFFFFFFFFFFFFull, ++counter & 0xFFFFFF);
 }
 
-std::chrono::steady_clock::time_point deadline_after(double s) {
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-             std::chrono::duration<double>(s));
+// The response of a finished generation: the stream's or request's head with what it produced.
+CompletionResult completed(CompletionResult c, const TextJobResult& r) {
+  c.text = r.gen.text;
+  c.finish_reason = finish_reason(r.gen.reason);
+  c.prompt_tokens = r.prompt_tokens;
+  c.completion_tokens = static_cast<int>(r.gen.tokens.size());
+  c.energy = r.energy;
+  return c;
 }
 
 // Large request bodies leave freed memory in the allocator's arenas; give it back to the system
@@ -365,21 +369,11 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
           account(label, r.error->status, 0, r.energy);
           return out->send(error_reply(*r.error, false));
         }
-        CompletionResult c = head;
-        c.text = r.gen.text;
-        c.finish_reason = finish_reason(r.gen.reason);
-        c.prompt_tokens = r.prompt_tokens;
-        c.completion_tokens = n;
-        c.energy = r.energy;
         account(label, out->open() ? 200 : 499, n, r.energy);
-        out->send(json_reply(200, completion_response(c, chat)));
+        out->send(json_reply(200, completion_response(completed(head, r), chat)));
       });
     };
-    if (!served.worker->submit(job)) {
-      throw ApiError(503, "overloaded", "",
-                     fmt::format("model '{}' has {} requests waiting, its limit: retry later",
-                                 cr.model, served.worker->queue_length()));
-    }
+    if (!served.worker->submit(job)) throw overloaded(cr.model);
   } catch (const ApiError& e) {
     account(label, e.status, 0, {});
     out->send(error_reply(e, false));
@@ -452,13 +446,7 @@ void Server::stream(const std::shared_ptr<TextJob>& job, const CompletionResult&
         tail = "data: " + dump_json(error_body(*r.error)) + "\n\ndata: [DONE]\n\n";
         account(label, r.error->status, n, r.energy);
       } else {
-        CompletionResult c = head;
-        c.text = r.gen.text;
-        c.finish_reason = finish_reason(r.gen.reason);
-        c.prompt_tokens = r.prompt_tokens;
-        c.completion_tokens = n;
-        c.energy = r.energy;
-        tail = stream_end(c, chat, include_usage);
+        tail = stream_end(completed(head, r), chat, include_usage);
         account(label, 200, n, r.energy);
       }
       st->emit(*out, std::move(tail), true);
@@ -468,11 +456,7 @@ void Server::stream(const std::shared_ptr<TextJob>& job, const CompletionResult&
   out->on_abort([weak] {
     if (auto j = weak.lock()) j->cancelled = true;  // stops at its next token
   });
-  if (!served.worker->submit(job)) {
-    throw ApiError(503, "overloaded", "",
-                   fmt::format("model '{}' has {} requests waiting, its limit: retry later", label,
-                               served.worker->queue_length()));
-  }
+  if (!served.worker->submit(job)) throw overloaded(label);
   st->start(*out);
 }
 

@@ -86,9 +86,6 @@ void Server::kserve(const http::Request& req, const ResponderPtr& out) {
 void Server::kserve_infer(const std::string& name, const std::string& body,
                           const ResponderPtr& out) {
   const std::string label = models_.count(name) ? name : "unknown";
-  const auto full = [&name] {
-    return ApiError(503, "overloaded", "", fmt::format("model '{}' has a full queue", name));
-  };
   try {
     Served& s = find(name);
     if (s.tensor) {
@@ -120,7 +117,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
           }
         });
       };
-      if (!s.tensor->submit(job)) throw full();
+      if (!s.tensor->submit(job)) throw overloaded(name);
       return;
     }
     const auto r = parse_text_infer_request(body, options_.limits);
@@ -129,9 +126,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
         r.id.empty() ? fmt::format("infer-{}", reinterpret_cast<std::uintptr_t>(job.get())) : r.id;
     job->prompt = r.prompt;
     job->sampling = r.sampling;
-    job->deadline = std::chrono::steady_clock::now() +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                        std::chrono::duration<double>(options_.request_timeout_s));
+    job->deadline = deadline_after(options_.request_timeout_s);
     auto result = std::make_shared<std::future<TextJobResult>>(job->result.get_future());
     std::weak_ptr<TextJob> weak = job;
     out->on_abort([weak] {
@@ -153,7 +148,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
         out->send(v2_reply(200, text_infer_response(name, id, res.gen.text, params)));
       });
     };
-    if (!s.worker->submit(job)) throw full();
+    if (!s.worker->submit(job)) throw overloaded(name);
   } catch (const ApiError& e) {
     account(label, e.status, 0, {});
     out->send(v2_error(e));

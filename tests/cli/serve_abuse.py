@@ -1236,6 +1236,40 @@ def case6(st):
     check(not fails, "; ".join(fails))
 
 
+def case7(st):
+    """16 concurrent 2 MiB JSON bodies of zeros (OpenAI prompt array, KServe text data): each is
+    a 400, and the server's RSS comes back within 100 MB of where it was (it stayed 1.7 GB up)."""
+    s = st["s1"]()
+    zeros = ",".join(["0"] * ((2 * MiB - 200) // 2))
+    bodies = []
+    for i in range(8):
+        bodies.append(("/v1/completions",
+                       ('{"model":"pycode-tiny","max_tokens":4,"prompt":[%s]}' % zeros).encode()))
+        bodies.append(("/v2/models/pycode-tiny/infer",
+                       ('{"inputs":[{"name":"text_input","shape":[1],"datatype":"BYTES",'
+                        '"data":[%s]}]}' % zeros).encode()))
+    rss = RssSampler(s)
+    statuses = []
+    lock = threading.Lock()
+
+    def one(path, body):
+        st_, _h, _b, _t = try_http(s.addr, "POST", path, body, timeout=60)
+        with lock:
+            statuses.append(st_)
+
+    for _round in range(3):
+        threads = [threading.Thread(target=one, args=pb, daemon=True) for pb in bodies]
+        for t in threads:
+            t.start()
+        join_all(threads, 90)
+    time.sleep(1.0)  # let the sampler see the settled footprint
+    rss.stop()
+    log(f"  48 bodies of 2 MiB, 16 at a time: statuses {sorted(set(statuses))}; {rss.figures()}")
+    check(all(x == 400 for x in statuses) and len(statuses) == 48,
+          f"every zeros body should get 400, got {statuses}")
+    check(rss.last - rss.base < 100, f"RSS stayed {rss.last - rss.base:.0f} MB up after the bodies")
+
+
 CASES = [
     (1, "stream ids", case1),
     (6, "defect list", case6),
@@ -1243,6 +1277,7 @@ CASES = [
     (3, "idle, slow and busy clients", case3),
     (4, "SIGTERM and --drain-timeout", case4),
     (5, "energy accounting", case5),
+    (7, "JSON bodies of zeros", case7),
 ]
 
 

@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "../run/run_test_util.h"
 
@@ -106,10 +107,16 @@ class FakeText final : public engine::TextModel {
       : clock_(std::move(clock)), batching_(batching) {}
   std::string provider() const override { return "cpu"; }
   std::vector<engine::Token> tokenize(std::string_view text, bool, bool) const override {
+    {
+      std::lock_guard lk(threads_mu);
+      tokenized_on.push_back(std::this_thread::get_id());
+    }
     std::vector<engine::Token> ids;
     for (const char c : text) ids.push_back(static_cast<unsigned char>(c) + 1);
     return ids;
   }
+  mutable std::mutex threads_mu;
+  mutable std::vector<std::thread::id> tokenized_on;  // the thread of each tokenize()
   std::string detokenize(std::span<const engine::Token>, bool, bool) const override { return ""; }
   int vocab_size() const override { return 512; }
   int context_length() const override { return 64; }
@@ -201,6 +208,30 @@ TEST(TextWorker, BadPromptIsA400AndDoesNotStopTheBatch) {
   EXPECT_EQ(r1.error->status, 400);
   EXPECT_NE(std::string(r1.error->what()).find("context"), std::string::npos);
   EXPECT_FALSE(f2.get().error);
+}
+
+TEST(TextWorker, PromptsAreTokenisedBySubmitNotOnTheModelsThread) {
+  // A long prompt's tokenising must not hold the model's thread (the server submits from its
+  // task threads): every tokenize() runs on the submitting thread.
+  for (const bool batching : {false, true}) {
+    run::FakeMeter fm(kWatts);
+    auto model = std::make_unique<FakeText>(fm.clock, batching);
+    FakeText* raw = model.get();
+    model->gate.open();
+    TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, {});
+    std::vector<std::future<TextJobResult>> done;
+    for (const std::string& p : {std::string("abc"), std::string("de"), std::string(80, 'x')}) {
+      auto j = job(p, 2);
+      done.push_back(j->result.get_future());
+      ASSERT_TRUE(w.submit(j));
+    }
+    EXPECT_EQ(done[0].get().prompt_tokens, 3);
+    EXPECT_EQ(done[1].get().prompt_tokens, 2);
+    EXPECT_EQ(done[2].get().error->status, 400);  // too long for the context: found by submit()
+    std::lock_guard lk(raw->threads_mu);
+    ASSERT_EQ(raw->tokenized_on.size(), 3u);
+    for (const auto& id : raw->tokenized_on) EXPECT_EQ(id, std::this_thread::get_id());
+  }
 }
 
 TEST(TextWorker, EnginesWithoutBatchingRunOneAtATime) {
