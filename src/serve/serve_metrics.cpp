@@ -41,6 +41,7 @@ struct ServeMetrics::Impl {
   prometheus::Family<prometheus::Gauge>* slo_ratio;
   prometheus::Family<prometheus::Histogram>* prediction_error;
   prometheus::Family<prometheus::Gauge>* prediction_mae;
+  prometheus::Family<prometheus::Counter>* rejected;
   prometheus::Counter* meter_joules;
   prometheus::Counter* unattributed_joules;
   energy::MeterTotals last_totals;  // under mu
@@ -110,6 +111,14 @@ ServeMetrics::ServeMetrics(std::shared_ptr<prometheus::Registry> registry)
                            "Energy the meter attributed to requests of a served model, by the "
                            "request's final status (J)")
                        .Register(r);
+  impl_->rejected =
+      &BuildCounter()
+           .Name("wattserve_http_rejected_total")
+           .Help(
+               "Requests refused before any handler ran, by status: malformed HTTP (400), a "
+               "body over --max-body (413), a head over the limits (431), no key (401), no "
+               "route (404), a wrong method (405)")
+           .Register(r);
   impl_->meter_joules =
       &BuildCounter()
            .Name("wattserve_meter_energy_joules_total")
@@ -181,6 +190,10 @@ void ServeMetrics::count_request(const std::string& model, int status, double jo
                                                      {"status", std::to_string(status)}};
   impl_->requests->Add(labels).Increment();
   impl_->energy->Add(labels).Increment(std::max(0.0, joules));
+}
+
+void ServeMetrics::count_rejected(int status) {
+  impl_->rejected->Add({{"status", std::to_string(status)}}).Increment();
 }
 
 void ServeMetrics::set_meter_totals(const energy::MeterTotals& totals) {

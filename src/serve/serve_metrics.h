@@ -7,6 +7,7 @@
 //                                                          (text), rows per batch (tensor)
 //   wattserve_{prompt,completion}_tokens_total{model}      counters
 //   wattserve_request_energy_joules_total{model,status}    counter, energy attributed to requests
+//   wattserve_http_rejected_total{status}                  counter, refused before a handler
 //   wattserve_meter_energy_joules_total                    counter, all the meter measured
 //   wattserve_unattributed_energy_joules_total             counter, measured while no request ran
 //   wattserve_slo_requests_total{model,slo,met}            counter, slo = ttft|tpot|e2e
@@ -42,6 +43,9 @@ class ServeMetrics {
   void set_slo(const std::string& model, const Slo& slo);
   // Every request once, with its final status and the energy charged to it.
   void count_request(const std::string& model, int status, double joules = 0);
+  // A request refused before it reached a route's handler: by the HTTP layer (400 malformed,
+  // 413, 431) or from its head (401, 404, 405).
+  void count_rejected(int status);
   // The meter's books: wattserve_meter_energy_joules_total (counted domains) and
   // wattserve_unattributed_energy_joules_total (intervals with no request open: idle).
   void set_meter_totals(const energy::MeterTotals& totals);

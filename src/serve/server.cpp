@@ -122,11 +122,16 @@ Server::Server(ServerOptions options, energy::Meter& meter, energy::CarbonIntens
   ho.header_timeout_s = options_.header_timeout_s;
   ho.idle_timeout_s = options_.idle_timeout_s;
   http::Handlers h;
-  h.on_head = [this](const http::Request& head) { return check_head(head); };
+  h.on_head = [this](const http::Request& head) {
+    auto refused = check_head(head);
+    if (refused) metrics_->count_rejected(refused->status);
+    return refused;
+  };
   h.on_request = [this](http::Request req, std::shared_ptr<http::Responder> out) {
     handle(std::move(req), out);
   };
-  h.error_reply = [](int status, const std::string& message) {
+  h.error_reply = [this](int status, const std::string& message) {
+    metrics_->count_rejected(status);
     return error_reply(
         ApiError(status, status == 413 ? "invalid_request_error" : "http_error", "", message),
         false);
@@ -366,7 +371,7 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
         const TextJobResult r = result->get();
         const int n = static_cast<int>(r.gen.tokens.size());
         if (r.error) {
-          account(label, r.error->status, 0, r.energy);
+          account(label, r.error->status, n, r.energy);
           return out->send(error_reply(*r.error, false));
         }
         account(label, out->open() ? 200 : 499, n, r.energy);

@@ -137,7 +137,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
         const TextJobResult res = result->get();
         const int n = static_cast<int>(res.gen.tokens.size());
         if (res.error) {
-          account(name, res.error->status, 0, res.energy);
+          account(name, res.error->status, n, res.energy);
           return out->send(v2_error(*res.error));
         }
         json params = {{"prompt_tokens", res.prompt_tokens},

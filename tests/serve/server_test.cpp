@@ -220,6 +220,10 @@ TEST(Server, BodiesOverTheLimitAre413BeforeTheyAreRead) {
     EXPECT_EQ(read_response(fd).status, 413);
     ::close(fd);
   }
+  // Refused before any handler: counted by status, not as a model's request.
+  const std::string m = request(s.port, "GET", "/metrics").body;
+  EXPECT_NE(m.find("wattserve_http_rejected_total{status=\"413\"} 2"), std::string::npos) << m;
+  EXPECT_EQ(metric_sum(m, "wattserve_requests_total"), 0);
 }
 
 TEST(Server, HeadsOverTheLimitsAre431) {
