@@ -48,16 +48,16 @@ std::string reason(int status) {
   return r.empty() ? std::string("Unknown") : std::string(r);
 }
 
-// The status line and fields of a response; `length` < 0: chunked.
+// The status line and fields of a response; `length` -1: chunked, -2: up to the close.
 std::string response_head(int status, const std::string& content_type, const Headers& headers,
                           bool close, long long length) {
   std::string h = fmt::format("HTTP/1.1 {} {}\r\nServer: wattserve\r\nContent-Type: {}\r\n", status,
                               reason(status), content_type);
   if (length >= 0) {
     h += fmt::format("Content-Length: {}\r\n", length);
-  } else {
+  } else if (length == -1) {
     h += "Transfer-Encoding: chunked\r\n";
-  }
+  }  // -2: delimited by the end of the connection (HTTP/1.0)
   h += close ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
   for (const auto& [k, v] : headers) {
     // A field must not break the head: no CR or LF in names or values.
@@ -70,7 +70,7 @@ std::string response_head(int status, const std::string& content_type, const Hea
   return h + "\r\n";
 }
 
-constexpr std::size_t kLingerBytes = 1 << 20;  // unread body discarded before closing, at most
+constexpr std::size_t kLingerBytes = 16 << 20;  // unread body discarded before closing, at most
 constexpr double kLingerSeconds = 2;
 
 }  // namespace
@@ -83,14 +83,16 @@ std::string Request::header(std::string_view name) const {
 }
 
 class Session;
+class Handle;
 
 struct HttpServer::Impl {
   HttpOptions opt;
   Handlers handlers;
   net::io_context ioc;
   net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-  tcp::acceptor acceptor{ioc};
-  net::steady_timer accept_retry{ioc};
+  // The listener and its retry timer share one strand: accepting and stop() never race.
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  net::steady_timer accept_retry{acceptor.get_executor()};
   net::thread_pool tasks{static_cast<std::size_t>(opt.task_threads)};
 
   mutable std::mutex mu;
@@ -119,7 +121,7 @@ struct HttpServer::Impl {
   }
 };
 
-class Session : public Responder, public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server, std::uint64_t id)
       : stream_(std::move(socket)), srv_(server), opt_(server->opt), id_(id) {}
@@ -138,52 +140,57 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
     net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
   }
 
-  // Responder
-  void send(Reply reply) override {
-    net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(reply)]() mutable {
-      self->do_send(std::move(r));
+  // What a request's Responder (Handle) does, on the strand; calls of an earlier request on
+  // the same connection (`gen` no longer current) are dropped.
+  void post(std::uint64_t gen, std::function<void(Session&)> fn) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), gen, f = std::move(fn)] {
+      if (self->state_ != State::kClosed && gen == self->gen_) f(*self);
     });
   }
-  void start_stream(int status, std::string content_type, Headers headers) override {
-    net::post(stream_.get_executor(),
-              [self = shared_from_this(), status, ct = std::move(content_type),
-               h = std::move(headers)]() mutable {
-                if (self->state_ == State::kClosed || self->started_) return;
-                self->started_ = true;
-                self->state_ = State::kWriting;
-                self->close_after_ = !self->keep_alive_ || self->srv_->draining;
-                self->enqueue(response_head(status, ct, h, self->close_after_, -1));
-              });
+  void do_start_stream(int status, const std::string& content_type, const Headers& headers) {
+    if (started_) return;
+    started_ = true;
+    state_ = State::kWriting;
+    // HTTP/1.0 has no chunked encoding: the stream ends with the connection.
+    close_after_ = !keep_alive_ || http10_ || srv_->draining;
+    enqueue(response_head(status, content_type, headers, close_after_, http10_ ? -2 : -1));
   }
-  void write(std::string data) override {
-    if (data.empty()) return;  // an empty chunk would end the stream
-    net::post(stream_.get_executor(), [self = shared_from_this(), d = std::move(data)]() mutable {
-      if (self->state_ == State::kClosed || !self->started_ || self->done_) return;
-      self->enqueue(fmt::format("{:x}\r\n", d.size()) + d + "\r\n");
-    });
+  void do_write(std::string data) {
+    if (!started_ || done_ || data.empty()) return;  // an empty chunk would end the stream
+    if (head_only_) return;
+    enqueue(http10_ ? std::move(data) : fmt::format("{:x}\r\n", data.size()) + data + "\r\n");
   }
-  void end() override {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->state_ == State::kClosed || !self->started_ || self->done_) return;
-      self->done_ = true;
-      self->enqueue("0\r\n\r\n");
-    });
+  void do_end() {
+    if (!started_ || done_) return;
+    done_ = true;
+    enqueue(http10_ || head_only_ ? std::string() : std::string("0\r\n\r\n"));
   }
-  bool open() const override { return open_.load(); }
-  void on_abort(std::function<void()> fn) override {
+  bool open(std::uint64_t gen) const { return open_.load() && gen == gen_atomic_.load(); }
+  void set_abort(std::uint64_t gen, std::function<void()> fn) {
     std::unique_lock lk(abort_mu_);
-    if (!open_) {  // already gone: abort now
+    if (!open(gen)) {  // already gone: abort now
       lk.unlock();
       if (fn) fn();
       return;
     }
     on_abort_ = std::move(fn);
   }
+  void do_send(Reply r) {
+    if (state_ == State::kClosed || started_) return;
+    started_ = done_ = true;
+    state_ = State::kWriting;
+    close_after_ = !keep_alive_ || srv_->draining;
+    std::string out = response_head(r.status, r.content_type, r.headers, close_after_,
+                                    static_cast<long long>(r.body.size()));
+    if (!head_only_) out += r.body;  // a HEAD response has the fields of the body, not the body
+    enqueue(std::move(out));
+  }
 
  private:
   enum class State { kIdle, kHead, kBody, kHandling, kWriting, kLinger, kClosed };
 
   void wait_request() {
+    if (state_ == State::kClosed) return;
     state_ = State::kIdle;
     started_ = done_ = dispatched_ = false;
     if (srv_->draining) return close();
@@ -193,12 +200,14 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                               self->stream_.expires_never();
                               if (ec) return self->close();
+                              if (self->state_ == State::kClosed) return;
                               self->buffer_.commit(n);
                               self->read_head();
                             });
   }
 
   void read_head() {
+    if (state_ == State::kClosed) return;
     state_ = State::kHead;
     head_.emplace();
     head_->header_limit(static_cast<std::uint32_t>(opt_.max_header_bytes));
@@ -232,8 +241,11 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
   }
 
   void on_head(beast::error_code ec) {
+    if (state_ == State::kClosed) return;
     if (ec) return read_failed(ec, "request head");
     auto& h = head_->get();
+    head_only_ = h.method() == bhttp::verb::head;
+    http10_ = h.version() < 11;
     std::size_t fields = 0;
     for (auto it = h.begin(); it != h.end(); ++it) ++fields;
     if (fields > opt_.max_header_fields) {
@@ -271,13 +283,14 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
     head_.reset();
     body_->body_limit(opt_.max_body_bytes);
     state_ = State::kBody;
-    if (iequals(req_.header("Expect"), "100-continue")) {
+    if (!http10_ && iequals(req_.header("Expect"), "100-continue")) {
       stream_.expires_after(secs(opt_.write_timeout_s));
       continue_ = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(continue_),
                        [self = shared_from_this()](beast::error_code wec, std::size_t) {
                          self->stream_.expires_never();
                          if (wec) return self->close();
+                         if (self->state_ == State::kClosed) return;
                          self->read_body();
                        });
       return;
@@ -290,6 +303,7 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
     bhttp::async_read(stream_, buffer_, *body_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->stream_.expires_never();
+                        if (self->state_ == State::kClosed) return;
                         if (ec) return self->read_failed(ec, "request body");
                         self->req_.body = std::move(self->body_->get().body());
                         self->body_.reset();
@@ -297,16 +311,7 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
                       });
   }
 
-  void dispatch() {
-    state_ = State::kHandling;
-    dispatched_ = true;
-    watch();
-    try {
-      srv_->handlers.on_request(std::move(req_), shared_from_this());
-    } catch (const std::exception& e) {
-      do_send(srv_->handlers.error_reply(500, e.what()));
-    }
-  }
+  void dispatch();  // after Handle, below
 
   // While a request is handled, notice the client leaving (end of stream or reset) so that its
   // work is cancelled (on_abort) instead of running for nobody. Bytes of a pipelined request
@@ -333,16 +338,6 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
     keep_alive_ = false;
     state_ = State::kHandling;
     do_send(srv_->handlers.error_reply(status, message));
-  }
-
-  void do_send(Reply r) {
-    if (state_ == State::kClosed || started_) return;
-    started_ = done_ = true;
-    state_ = State::kWriting;
-    close_after_ = !keep_alive_ || srv_->draining;
-    enqueue(response_head(r.status, r.content_type, r.headers, close_after_,
-                          static_cast<long long>(r.body.size())) +
-            r.body);
   }
 
   void enqueue(std::string bytes) {
@@ -444,6 +439,9 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
   std::deque<std::string> outq_;
   std::string out_, continue_;
   bool writing_ = false;
+  bool head_only_ = false, http10_ = false;
+  std::uint64_t gen_ = 0;  // the current request's number (on the strand)
+  std::atomic<std::uint64_t> gen_atomic_{0};
   bool watching_ = false;
   std::uint64_t watch_gen_ = 0;
   std::chrono::steady_clock::time_point linger_deadline_;
@@ -452,6 +450,47 @@ class Session : public Responder, public std::enable_shared_from_this<Session> {
   std::mutex abort_mu_;
   std::function<void()> on_abort_;
 };
+
+// One request's Responder: forwards to its connection's strand, tagged with the request's
+// number, so that nothing it does can touch a later request on the same connection.
+class Handle final : public Responder {
+ public:
+  Handle(std::shared_ptr<Session> session, std::uint64_t gen)
+      : session_(std::move(session)), gen_(gen) {}
+  void send(Reply reply) override {
+    session_->post(gen_, [r = std::move(reply)](Session& s) mutable { s.do_send(std::move(r)); });
+  }
+  void start_stream(int status, std::string content_type, Headers headers) override {
+    session_->post(gen_, [status, ct = std::move(content_type), h = std::move(headers)](
+                             Session& s) { s.do_start_stream(status, ct, h); });
+  }
+  void write(std::string data) override {
+    if (data.empty()) return;
+    session_->post(gen_, [d = std::move(data)](Session& s) mutable { s.do_write(std::move(d)); });
+  }
+  void end() override {
+    session_->post(gen_, [](Session& s) { s.do_end(); });
+  }
+  bool open() const override { return session_->open(gen_); }
+  void on_abort(std::function<void()> fn) override { session_->set_abort(gen_, std::move(fn)); }
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::uint64_t gen_;
+};
+
+void Session::dispatch() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kHandling;
+  dispatched_ = true;
+  gen_atomic_ = ++gen_;  // this request's responder; an earlier one's calls are dropped
+  watch();
+  try {
+    srv_->handlers.on_request(std::move(req_), std::make_shared<Handle>(shared_from_this(), gen_));
+  } catch (const std::exception& e) {
+    do_send(srv_->handlers.error_reply(500, e.what()));
+  }
+}
 
 void HttpServer::Impl::accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -524,7 +563,7 @@ int HttpServer::bind() {
 
 void HttpServer::run() {
   Impl& s = *impl_;
-  net::post(s.ioc, [&s] { s.accept(); });
+  net::post(s.acceptor.get_executor(), [&s] { s.accept(); });
   std::vector<std::thread> threads;
   for (int i = 0; i < s.opt.io_threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
   {
@@ -552,7 +591,7 @@ void HttpServer::stop() {
     s.draining = true;
   }
   s.cv.notify_all();
-  net::post(s.ioc, [&s] {
+  net::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ec;
     s.acceptor.close(ec);
     s.accept_retry.cancel();

@@ -26,7 +26,7 @@ struct HttpOptions {
   std::size_t max_body_bytes = 2 << 20;     // 413 above, any transfer encoding
   std::size_t max_header_bytes = 16 << 10;  // request line + fields; 431 above
   std::size_t max_header_fields = 100;      // 431 above
-  double header_timeout_s = 10;             // the head, from its first byte (408, then close)
+  double header_timeout_s = 10;             // the head, from its first byte (then close)
   double body_timeout_s = 30;               // the body, from the end of the head
   double idle_timeout_s = 30;               // a keep-alive connection waiting for a request
   double write_timeout_s = 30;              // a write the client does not take
@@ -81,7 +81,7 @@ struct Handlers {
   // On an I/O thread with the whole request. Must not block: answer through the responder now,
   // or hand the work to another thread.
   std::function<void(Request request, std::shared_ptr<Responder> responder)> on_request;
-  // The body of the layer's own errors (400, 408, 413, 431, 503).
+  // The body of the layer's own errors (400, 413, 431, 500).
   std::function<Reply(int status, const std::string& message)> error_reply;
 };
 

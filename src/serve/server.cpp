@@ -367,7 +367,7 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
       if (auto j = weak.lock()) j->cancelled = true;
     });
     job->on_done = [this, result, head, chat, label, out] {
-      http_->post([this, result, head, chat, label, out] {
+      finish_later(out, label, false, [this, result, head, chat, label, out] {
         const TextJobResult r = result->get();
         const int n = static_cast<int>(r.gen.tokens.size());
         if (r.error) {
@@ -382,7 +382,22 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
   } catch (const ApiError& e) {
     account(label, e.status, 0, {});
     out->send(error_reply(e, false));
+  } catch (const std::exception& e) {  // e.g. the engine's tokenizer
+    account(label, 500, 0, {});
+    out->send(error_reply(ApiError(500, "server_error", "", e.what()), false));
   }
+}
+
+void Server::finish_later(const ResponderPtr& out, const std::string& model, bool kserve,
+                          std::function<void()> task) {
+  http_->post([this, out, model, kserve, task = std::move(task)] {
+    try {
+      task();
+    } catch (const std::exception& e) {  // nothing may escape into the task threads
+      account(model, 500, 0, {});
+      out->send(error_reply(ApiError(500, "server_error", "", e.what()), kserve));
+    }
+  });
 }
 
 namespace {
@@ -439,7 +454,7 @@ void Server::stream(const std::shared_ptr<TextJob>& job, const CompletionResult&
     st->emit(*out, std::move(event), false);
   };
   job->on_done = [this, st, result, head, chat, include_usage, label, out] {
-    http_->post([this, st, result, head, chat, include_usage, label, out] {
+    finish_later(out, label, false, [this, st, result, head, chat, include_usage, label, out] {
       const TextJobResult r = result->get();
       const int n = static_cast<int>(r.gen.tokens.size());
       if (!out->open()) {
@@ -447,11 +462,18 @@ void Server::stream(const std::shared_ptr<TextJob>& job, const CompletionResult&
         return;
       }
       std::string tail;
+      {  // bytes of a character the generation never finished: sent as they are (U+FFFD)
+        std::lock_guard lk(st->mu);
+        if (!st->pending.empty()) {
+          tail = stream_chunk(head, chat, st->pending, st->first);
+          st->pending.clear();
+        }
+      }
       if (r.error) {
-        tail = "data: " + dump_json(error_body(*r.error)) + "\n\ndata: [DONE]\n\n";
+        tail += "data: " + dump_json(error_body(*r.error)) + "\n\ndata: [DONE]\n\n";
         account(label, r.error->status, n, r.energy);
       } else {
-        tail = stream_end(completed(head, r), chat, include_usage);
+        tail += stream_end(completed(head, r), chat, include_usage);
         account(label, 200, n, r.energy);
       }
       st->emit(*out, std::move(tail), true);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -101,6 +102,10 @@ class Server {
   void account(const std::string& model, int status, int completion_tokens,
                const RequestEnergy& energy);
   void stop_workers();
+  // Runs `task` (a finished job's response) on a task thread; an exception from it becomes a
+  // 500 for `model`'s request instead of escaping into the thread.
+  void finish_later(const ResponderPtr& out, const std::string& model, bool kserve,
+                    std::function<void()> task);
   std::mutex recent_mu_;
   std::deque<nlohmann::json> recent_;
 

@@ -98,7 +98,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
       job->inputs = std::move(r.inputs);
       auto result = std::make_shared<std::future<TensorJobResult>>(job->result.get_future());
       job->on_done = [this, result, name, id = r.id, wanted = r.outputs, out] {
-        http_->post([this, result, name, id, wanted, out] {
+        finish_later(out, name, true, [this, result, name, id, wanted, out] {
           const TensorJobResult res = result->get();
           if (res.error) {
             account(name, res.error->status, 0, res.energy);
@@ -133,7 +133,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
       if (auto j = weak.lock()) j->cancelled = true;
     });
     job->on_done = [this, result, name, id = r.id, out] {
-      http_->post([this, result, name, id, out] {
+      finish_later(out, name, true, [this, result, name, id, out] {
         const TextJobResult res = result->get();
         const int n = static_cast<int>(res.gen.tokens.size());
         if (res.error) {
@@ -155,6 +155,9 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
   } catch (const std::invalid_argument& e) {
     account(label, 400, 0, {});
     out->send(v2_error(bad_request("", e.what())));
+  } catch (const std::exception& e) {
+    account(label, 500, 0, {});
+    out->send(v2_error(ApiError(500, "server_error", "", e.what())));
   }
 }
 

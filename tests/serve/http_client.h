@@ -54,10 +54,12 @@ struct Response {
   }
 };
 
-// Reads one response (Content-Length, chunked, or up to the close), waiting at most `limit`.
-inline Response read_response(int fd, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+// Reads one response (Content-Length, chunked, or up to the close) from `fd`, starting with the
+// bytes already in `in` and leaving there what follows the response (pipelining); waits at most
+// `limit`. The response to a HEAD request has no body, whatever its fields say.
+inline Response read_response(int fd, std::string& in, std::chrono::milliseconds limit,
+                              bool to_head = false) {
   Response r;
-  std::string in;
   const auto deadline = std::chrono::steady_clock::now() + limit;
   const auto more = [&]() {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -78,25 +80,24 @@ inline Response read_response(int fd, std::chrono::milliseconds limit = std::chr
     return true;
   };
   std::size_t head_end;
-  while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
-    if (!more()) return r;
-  }
-  r.head = in.substr(0, head_end + 2);
-  if (r.head.rfind("HTTP/1.1 100", 0) == 0) {  // 100 Continue: the real response follows
-    in.erase(0, head_end + 4);
+  for (;;) {
     while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
       if (!more()) return r;
     }
-    r.head = in.substr(0, head_end + 2);
+    if (in.rfind("HTTP/1.1 100", 0) != 0) break;
+    in.erase(0, head_end + 4);  // 100 Continue: the real response follows
   }
+  r.head = in.substr(0, head_end + 2);
   std::size_t pos = head_end + 4;
   const std::string length = r.header("Content-Length");
-  if (!length.empty()) {
+  if (to_head) {
+  } else if (!length.empty()) {
     const std::size_t n = std::stoul(length);
     while (in.size() < pos + n) {
       if (!more()) return r;
     }
     r.body = in.substr(pos, n);
+    pos += n;
   } else if (r.header("Transfer-Encoding") == "chunked") {
     for (;;) {
       std::size_t eol;
@@ -107,17 +108,24 @@ inline Response read_response(int fd, std::chrono::milliseconds limit = std::chr
       while (in.size() < eol + 2 + size + 2) {
         if (!more()) return r;
       }
+      pos = eol + 2 + size + 2;
       if (size == 0) break;
       r.body += in.substr(eol + 2, size);
-      pos = eol + 2 + size + 2;
     }
   } else {
     while (more()) {
     }
     r.body = in.substr(pos);
+    pos = in.size();
   }
+  in.erase(0, pos);
   r.status = std::stoi(r.head.substr(9, 3));
   return r;
+}
+
+inline Response read_response(int fd, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  std::string in;
+  return read_response(fd, in, limit);
 }
 
 // One request on a new connection: method, path, extra header lines ("K: V\r\n"...), body.

@@ -254,6 +254,9 @@ TEST(Server, HealthAndNewRequestsAnswerWhileTheModelIsBusyAndClientsAreIdleOrSlo
   }
   s.model->wait_held();
   // Until all 70 are in: one generating (held), 69 queued.
+  while (s.server->connections() < 320) {  // every connection accepted, none closed
+    std::this_thread::yield();
+  }
   while (metric_sum(request(s.port, "GET", "/metrics").body, "wattserve_queue_length") != 69) {
   }
   for (int i = 0; i < 5; ++i) EXPECT_EQ(request(s.port, "GET", "/health").status, 200);
@@ -272,6 +275,49 @@ TEST(Server, HealthAndNewRequestsAnswerWhileTheModelIsBusyAndClientsAreIdleOrSlo
   }
   for (const int fd : idle) ::close(fd);
   for (const int fd : slow) ::close(fd);
+}
+
+TEST(Server, KeepAliveAndPipelinedRequestsIncludingHeadAndHttp10Streams) {
+  Served s;
+  const int fd = connect_to(s.port);
+  const std::string body = completion(3, false);
+  // Four requests in one write: GET, HEAD (405, no body), POST, and a GET that closes.
+  ASSERT_TRUE(send_all(fd,
+                       "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n" +
+                           post_head("/v1/completions", body.size()) + body +
+                           "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: "
+                           "close\r\n\r\n"));
+  std::string in;
+  const auto a = read_response(fd, in, std::chrono::seconds(20));
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, R"({"status":"ok"})");
+  EXPECT_EQ(a.header("Connection"), "keep-alive");
+  const auto b = read_response(fd, in, std::chrono::seconds(20), true);
+  EXPECT_EQ(b.status, 405);
+  EXPECT_EQ(b.header("Allow"), "GET");
+  EXPECT_TRUE(in.empty() || in.rfind("HTTP/1.1 ", 0) == 0) << "a HEAD response has no body";
+  const auto c = read_response(fd, in, std::chrono::seconds(20));
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(json::parse(c.body)["usage"]["completion_tokens"], 3);
+  const auto d = read_response(fd, in, std::chrono::seconds(20));
+  EXPECT_EQ(d.status, 200);
+  EXPECT_EQ(d.header("Connection"), "close");
+  ::close(fd);
+  // HTTP/1.0 has no chunked encoding: a stream is sent as it comes and ends with the connection.
+  const int old = connect_to(s.port);
+  const std::string sb = completion(4, true);
+  ASSERT_TRUE(send_all(old,
+                       "POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\n"
+                       "Content-Length: " +
+                           std::to_string(sb.size()) + "\r\n\r\n" + sb));
+  const auto e = read_response(old);
+  ::close(old);
+  EXPECT_EQ(e.status, 200);
+  EXPECT_EQ(e.header("Transfer-Encoding"), "");
+  const auto events = sse_data(e.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back(), "[DONE]");
 }
 
 TEST(Server, StopFinishesTheStreamsInFlightAndExits) {
@@ -316,11 +362,15 @@ TEST(Server, ASlowClientHoldsTheStopNoLongerThanTheDrainTimeout) {
   o.drain_timeout_s = 0.2;
   Served s(o);
   const int fd = connect_to(s.port);
-  ASSERT_TRUE(send_all(fd, post_head("/v1/completions", 100) + "{\"model\""));
-  // The body is being read (the head is in): /metrics answering after it proves the order.
-  EXPECT_EQ(request(s.port, "GET", "/health").status, 200);
+  ASSERT_TRUE(send_all(fd, post_head("/v1/completions", 100, "Expect: 100-continue\r\n")));
+  // "100 Continue" says the server is reading the body, which never comes.
+  char cont[64] = {};
+  ASSERT_GT(::recv(fd, cont, sizeof cont - 1, 0), 0);
+  ASSERT_EQ(std::string(cont).rfind("HTTP/1.1 100 Continue", 0), 0u) << cont;
+  ASSERT_TRUE(send_all(fd, "{\"model\""));
   s.server->stop();
-  EXPECT_TRUE(s.stopped());
+  // The body timeout is 30 s: a stop within 10 s is the drain timeout's doing.
+  EXPECT_TRUE(s.stopped(std::chrono::seconds(10)));
   EXPECT_EQ(read_response(fd).status, 0);  // closed without a response
   ::close(fd);
 }
