@@ -258,7 +258,8 @@ std::optional<http::Reply> Server::check_head(const http::Request& head) const {
 
 void Server::handle(http::Request req, const ResponderPtr& out) {
   // Cheap and constant: answered on the I/O thread, so health checks never queue behind work.
-  switch (route_of(req.path).route) {
+  const Route route = route_of(req.path).route;
+  switch (route) {
     case Route::kHealth:
       return out->send(json_reply(200, {{"status", "ok"}}));
     case Route::kV2Live:
@@ -277,10 +278,10 @@ void Server::handle(http::Request req, const ResponderPtr& out) {
     default:
       break;
   }
-  http_->post([this, req = std::move(req), out]() mutable {
+  http_->post([this, route, req = std::move(req), out]() mutable {
     const std::size_t body_bytes = req.body.size();
     try {
-      switch (route_of(req.path).route) {
+      switch (route) {
         case Route::kRecent: {
           json list = json::array();
           {
@@ -304,7 +305,7 @@ void Server::handle(http::Request req, const ResponderPtr& out) {
         }
         case Route::kCompletions:
         case Route::kChat:
-          completions(req, route_of(req.path).route == Route::kChat, out);
+          completions(req, route == Route::kChat, out);
           break;
         default:
           kserve(req, out);

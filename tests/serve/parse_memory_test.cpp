@@ -101,6 +101,12 @@ std::string zeros_body(const std::string& head, const std::string& tail, std::si
   return body + "]" + tail;
 }
 
+// `body` with its shape's placeholder count 1000000 replaced by the `n` zeros it holds (the
+// placeholder's 7 digits pad for the shorter count, so the body keeps its size).
+std::string with_count(const std::string& body, std::size_t n) {
+  return std::string(body).replace(body.find("1000000"), 7, std::to_string(n));
+}
+
 // Prints the measurement (so that a change of the parsers shows in the log) and returns it.
 std::size_t report(const char* what, std::size_t peak, const std::string& body) {
   std::printf("%s: body %zu bytes, peak heap %zu bytes (%.2fx)\n", what, body.size(), peak,
@@ -113,7 +119,7 @@ TEST(ApiParseMemory, KserveFp32DataOfZeros) {
   // The count in the shape is at most 7 digits; the body is padded to it by the zeros.
   const std::string body =
       zeros_body(R"({"inputs":[{"name":"x","shape":[1000000],"datatype":"FP32","data":)", "}]}", n);
-  const std::string fixed = std::string(body).replace(body.find("1000000"), 7, std::to_string(n));
+  const std::string fixed = with_count(body, n);
   ASSERT_EQ(fixed.size(), body.size());
   std::size_t got = 0;
   const auto peak = peak_heap([&] {
@@ -131,7 +137,7 @@ TEST(ApiParseMemory, KserveInt64DataOfZerosBeforeItsShape) {
   // when it reads the numbers.
   const std::string body = zeros_body(R"({"inputs":[{"name":"x","data":)",
                                       R"(,"shape":[1000000],"datatype":"INT64"}]})", n);
-  const std::string fixed = std::string(body).replace(body.find("1000000"), 7, std::to_string(n));
+  const std::string fixed = with_count(body, n);
   std::size_t got = 0;
   const auto peak = peak_heap([&] {
     const auto r = parse_infer_request(fixed);
