@@ -34,7 +34,7 @@ endif()
 if(WATTSERVE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
-if(WATTSERVE_BUILD_BENCH)
+if(WATTSERVE_BUILD_PERF)
   find_package(benchmark REQUIRED)
 endif()
 

@@ -37,7 +37,7 @@ esac
 if [[ -n $SAN ]]; then
   # Sanitizer builds check our code; the engines' prebuilt libraries are not instrumented.
   ARGS+=(-DWATTSERVE_SANITIZE="$SAN" -DCMAKE_BUILD_TYPE=Debug -DWATTSERVE_WITH_LLAMA=OFF
-         -DWATTSERVE_WITH_ONNX=OFF -DWATTSERVE_WITH_TORCH=OFF -DWATTSERVE_BUILD_BENCH=OFF)
+         -DWATTSERVE_WITH_ONNX=OFF -DWATTSERVE_WITH_TORCH=OFF -DWATTSERVE_BUILD_PERF=OFF)
 fi
 cmake -S . -B "$DIR" "${ARGS[@]}" "${EXTRA[@]}" >/dev/null
 TARGET=()

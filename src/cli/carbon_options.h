@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
-#include "energy/carbon.h"
+#include "energy/core/carbon.h"
 
 namespace wattserve::cli {
 

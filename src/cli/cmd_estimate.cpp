@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/sensor_options.h"
-#include "energy/cpu_power_model.h"
+#include "energy/sensors/cpu_power_model.h"
 
 namespace wattserve::cli {
 

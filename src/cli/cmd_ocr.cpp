@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/text_output.h"
-#include "energy/atomic_file.h"
+#include "energy/core/atomic_file.h"
 #include "engine/engines.h"
 #include "ocr/evaluate.h"
 #include "ocr/ocr.h"

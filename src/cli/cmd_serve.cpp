@@ -26,8 +26,8 @@
 #include "cli/commands.h"
 #include "cli/sensor_options.h"
 #include "cli/text_output.h"
-#include "energy/atomic_file.h"
-#include "energy/discovery.h"
+#include "energy/core/atomic_file.h"
+#include "energy/sensors/discovery.h"
 #include "engine/engines.h"
 #if WATTSERVE_WITH_OCR
 #include "serve/ocr_model.h"

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "energy/run_summary.h"
-#include "energy/types.h"
+#include "energy/exporters/run_summary.h"
+#include "energy/core/types.h"
 
 namespace wattserve::cli {
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "energy/discovery.h"
-#include "energy/meter.h"
+#include "energy/sensors/discovery.h"
+#include "energy/core/meter.h"
 
 namespace wattserve::cli {
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string>
 
-#include "energy/meter.h"
+#include "energy/core/meter.h"
 #include "engine/engine.h"
 
 namespace wattserve::run {

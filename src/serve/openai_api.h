@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "energy/carbon.h"
-#include "energy/meter.h"
+#include "energy/core/carbon.h"
+#include "energy/core/meter.h"
 #include "engine/engine.h"
 #include "serve/request_json.h"
 

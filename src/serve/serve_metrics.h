@@ -21,7 +21,7 @@
 #include <mutex>
 #include <string>
 
-#include "energy/meter.h"
+#include "energy/core/meter.h"
 
 namespace prometheus {
 class Registry;

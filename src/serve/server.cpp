@@ -9,7 +9,7 @@
 #include <ctime>
 #include <random>
 
-#include "energy/prometheus_text.h"
+#include "energy/exporters/prometheus_text.h"
 #include "serve/chat_template.h"
 #include "serve/live_page.h"
 

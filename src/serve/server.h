@@ -17,8 +17,8 @@
 #include <optional>
 #include <string>
 
-#include "energy/carbon.h"
-#include "energy/meter.h"
+#include "energy/core/carbon.h"
+#include "energy/core/meter.h"
 #include "serve/http_server.h"
 #include "serve/openai_api.h"
 #include "serve/serve_metrics.h"

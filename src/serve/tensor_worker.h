@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "energy/carbon.h"
-#include "energy/meter.h"
+#include "energy/core/carbon.h"
+#include "energy/core/meter.h"
 #include "engine/engine.h"
 #include "serve/job_queue.h"
 #include "serve/openai_api.h"

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "energy/carbon.h"
-#include "energy/meter.h"
+#include "energy/core/carbon.h"
+#include "energy/core/meter.h"
 #include "engine/engine.h"
 #include "serve/job_queue.h"
 #include "serve/length_predictor.h"

@@ -1,4 +1,4 @@
-#include "energy/atomic_file.h"
+#include "energy/core/atomic_file.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "energy/carbon.h"
+#include "energy/core/carbon.h"
 
 #include <gtest/gtest.h>
 

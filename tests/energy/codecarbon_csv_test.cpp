@@ -1,4 +1,4 @@
-#include "energy/codecarbon_csv.h"
+#include "energy/exporters/codecarbon_csv.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "energy/output_format.h"
+#include "energy/exporters/output_format.h"
 #include "test_tmpdir.h"
 
 namespace wattserve::energy {

@@ -1,4 +1,4 @@
-#include "energy/cpu_power_model.h"
+#include "energy/sensors/cpu_power_model.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "energy/embedded_csv.h"
+#include "energy/core/embedded_csv.h"
 
 namespace wattserve::energy {
 namespace {

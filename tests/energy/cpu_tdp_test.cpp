@@ -1,8 +1,8 @@
-#include "energy/cpu_tdp.h"
+#include "energy/sensors/cpu_tdp.h"
 
 #include <gtest/gtest.h>
 
-#include "energy/embedded_csv.h"
+#include "energy/core/embedded_csv.h"
 
 namespace wattserve::energy {
 namespace {

@@ -1,4 +1,4 @@
-#include "energy/estimate_sensor.h"
+#include "energy/sensors/estimate_sensor.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <fstream>
 #include <string>
 
-#include "energy/cpu_power_model.h"
-#include "energy/ram_power.h"
+#include "energy/sensors/cpu_power_model.h"
+#include "energy/sensors/ram_power.h"
 
 namespace wattserve::energy {
 namespace {

@@ -1,4 +1,4 @@
-#include "energy/external_meter.h"
+#include "energy/sensors/external_meter.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "energy/sensor.h"
+#include "energy/core/sensor.h"
 
 namespace wattserve::energy::testing {
 

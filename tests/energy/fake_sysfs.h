@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "energy/sysfs_io.h"
+#include "energy/core/sysfs_io.h"
 
 namespace wattserve::energy::testing {
 

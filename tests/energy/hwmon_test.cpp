@@ -1,4 +1,4 @@
-#include "energy/hwmon.h"
+#include "energy/sensors/hwmon.h"
 
 #include <gtest/gtest.h>
 

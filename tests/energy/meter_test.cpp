@@ -1,4 +1,4 @@
-#include "energy/meter.h"
+#include "energy/core/meter.h"
 
 #include <gtest/gtest.h>
 

@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "energy/clock.h"
-#include "energy/nvml_sensor.h"
+#include "energy/core/clock.h"
+#include "energy/sensors/nvml_sensor.h"
 
 namespace wattserve::energy {
 namespace {

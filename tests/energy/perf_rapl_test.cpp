@@ -6,7 +6,7 @@
 #include <set>
 #include <tuple>
 
-#include "energy/rapl_perf.h"
+#include "energy/sensors/rapl_perf.h"
 #include "fake_sysfs.h"
 
 namespace wattserve::energy {

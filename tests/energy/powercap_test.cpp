@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cmath>
 
-#include "energy/rapl_powercap.h"
+#include "energy/sensors/rapl_powercap.h"
 #include "fake_sysfs.h"
 
 namespace wattserve::energy {

@@ -1,4 +1,4 @@
-#include "energy/process_attribution.h"
+#include "energy/core/process_attribution.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

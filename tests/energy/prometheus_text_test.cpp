@@ -1,4 +1,4 @@
-#include "energy/prometheus_text.h"
+#include "energy/exporters/prometheus_text.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/counter.h>

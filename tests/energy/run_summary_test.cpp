@@ -1,4 +1,4 @@
-#include "energy/run_summary.h"
+#include "energy/exporters/run_summary.h"
 
 #include <gtest/gtest.h>
 

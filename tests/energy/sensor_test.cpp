@@ -1,4 +1,4 @@
-#include "energy/sensor.h"
+#include "energy/core/sensor.h"
 
 #include <gtest/gtest.h>
 

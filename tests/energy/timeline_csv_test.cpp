@@ -1,4 +1,4 @@
-#include "energy/timeline_csv.h"
+#include "energy/exporters/timeline_csv.h"
 
 #include <gtest/gtest.h>
 

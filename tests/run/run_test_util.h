@@ -4,9 +4,9 @@
 
 #include <memory>
 
-#include "energy/clock.h"
-#include "energy/meter.h"
-#include "energy/sensor.h"
+#include "energy/core/clock.h"
+#include "energy/core/meter.h"
+#include "energy/core/sensor.h"
 
 namespace wattserve::run {
 
