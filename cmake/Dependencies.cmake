@@ -7,6 +7,8 @@ find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 pkg_check_modules(TOMLPLUSPLUS REQUIRED IMPORTED_TARGET tomlplusplus)
+# OpenSSL's libcrypto: SHA-256 of bench study hashes and run ids (src/bench/study.cpp).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 # Boost.Beast and Asio (header-only): the server's event-driven HTTP layer (src/serve/http_server).
 find_package(Boost 1.74 REQUIRED)
 if(WATTSERVE_WITH_ONNX OR WATTSERVE_WITH_TORCH)

@@ -73,13 +73,15 @@ import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     j = json.loads(line)
-    rows.setdefault((j["model"], j["engine"], j.get("format", j["quant"])), []).append(j)
+    c = j["config"]  # a run record (docs/record.md)
+    rows.setdefault((c["model"], c["engine"], c.get("format") or j["quant"]), []).append(j)
 print("| model | engine | format | decode tokens/s | TTFT ms | J/token | energy source |")
 print("|---|---|---|---:|---:|---:|---|")
 for (m, e, f), js in rows.items():
-    med = lambda k: statistics.median(x[k] for x in js)
-    print(f"| {m} | {e} | {f} | {med('decode_tokens_per_s'):.1f} | {med('ttft_s') * 1e3:.2f} | "
-          f"{med('joules_per_token'):.4f} | {js[0]['energy']['source']} |")
+    med = lambda b, k: statistics.median(x[b][k] for x in js)
+    print(f"| {m} | {e} | {f} | {med('metrics', 'decode_tokens_per_s'):.1f} | "
+          f"{med('timings', 'ttft_s') * 1e3:.2f} | {med('metrics', 'joules_per_output_token'):.4f} | "
+          f"{js[0]['energy']['source']} |")
 PY
 fi
 
@@ -108,8 +110,8 @@ for m in pycode-small:f32 pycode-base:q8_0 gpt2-124m-replica: qwen2-0.5b-replica
   name=${m%%:*} quant=${m#*:} ours=() base=()
   for ((i = 0; i < PAIRS; i++)); do
     j=$(ours_run "$name" llama "$quant")
-    file=$(echo "$j" | get '["file"]')
-    ours+=("$(echo "$j" | get '["decode_tokens_per_s"]')")
+    file=$(echo "$j" | get '["config"]["file"]')
+    ours+=("$(echo "$j" | get '["metrics"]["decode_tokens_per_s"]')")
     base+=("$("$LB" -m "$file" -t "$THREADS" -p 0 -n "$TOKENS" -d 16 -r 1 -o json 2>/dev/null | get '[-1]["avg_ts"]')")
   done
   ratio_row "wattserve llama / llama-bench tg$TOKENS @ d16" "$name ${quant:-}" "${ours[@]}" -- "${base[@]}"
@@ -118,10 +120,10 @@ for s in tiny small base; do
   ours=() base=() same=yes
   for ((i = 0; i < PAIRS; i++)); do
     j=$(ours_run "pycode-$s" onnx)
-    ids=$(echo "$j" | get '["prompt_token_ids"]' | tr -d '[] ')
+    ids=$(echo "$j" | get '["output"]["prompt_token_ids"]' | tr -d '[] ')
     b=$("$BARE" "$ZOO/text/pycode-$s.onnx" "$THREADS" "$TOKENS" "$ids")
-    [[ "$(echo "$j" | get '["token_ids"]')" == "$(echo "$b" | get '["token_ids"]')" ]] || same=no
-    ours+=("$(echo "$j" | get '["decode_tokens_per_s"]')")
+    [[ "$(echo "$j" | get '["output"]["token_ids"]')" == "$(echo "$b" | get '["token_ids"]')" ]] || same=no
+    ours+=("$(echo "$j" | get '["metrics"]["decode_tokens_per_s"]')")
     base+=("$(echo "$b" | get '["decode_tokens_per_s"]')")
   done
   ratio_row "wattserve onnx / bare ORT session" "pycode-$s (same tokens: $same)" "${ours[@]}" -- "${base[@]}"

@@ -34,8 +34,15 @@ APT_PACKAGES=(
   prometheus
   # headless Chromium loads the live page in tests/cli/live_page_xss_test.sh
   chromium
-  # `wattserve serve --config` files (TOML)
+  # validates run records against schemas/run-record.schema.json (tests/cli/run_record_schema_test.sh)
+  python3-jsonschema
+  # the bench job-array test (tests/bench/slurm/) starts a private single-node Slurm with its
+  # own munged; it needs no system slurm.conf and uses no system daemon
+  slurm-wlm munge
+  # `wattserve serve --config` files and bench studies (TOML)
   libtomlplusplus-dev
+  # SHA-256 of bench study hashes and run ids (libcrypto)
+  libssl-dev
   # the OCR pipeline's images and geometry (src/ocr)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # engines: LibTorch (+ a fast BLAS) and the Python side used to build demo models

@@ -1,9 +1,9 @@
 // `wattserve measure [options] -- CMD ARGS...`: runs a command under the meter and reports its
 // energy (per domain, with sources), power, the command tree's share, and emissions; writes
-// the JSON summary, CodeCarbon CSV, timeline CSV and Prometheus text on request. Exits with
-// the command's exit code; 125 when wattserve itself fails, 126/127 when the command cannot
-// be executed / found (as env(1) and timeout(1) do). Every output is checked before the
-// command starts (125 without running it); an output that still fails after the run keeps the
+// the run record (JSON, docs/record.md), CodeCarbon CSV, timeline CSV and Prometheus text on
+// request. Exits with the command's exit code; 125 when wattserve itself fails, 126/127 when the
+// command cannot be executed / found (as env(1) and timeout(1) do). Every output is checked before
+// the command starts (125 without running it); an output that still fails after the run keeps the
 // figures on stderr and the command's own non-zero exit code.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -21,18 +21,19 @@
 #include "cli/carbon_options.h"
 #include "cli/child_process.h"
 #include "cli/commands.h"
-#include "cli/machine_info.h"
 #include "cli/sensor_options.h"
 #include "cli/text_output.h"
 #include "energy/core/atomic_file.h"
 #include "energy/core/carbon.h"
-#include "energy/exporters/codecarbon_csv.h"
-#include "energy/sensors/estimate_sensor.h"
 #include "energy/core/meter.h"
 #include "energy/core/process_attribution.h"
+#include "energy/exporters/codecarbon_csv.h"
 #include "energy/exporters/prometheus_text.h"
 #include "energy/exporters/run_summary.h"
 #include "energy/exporters/timeline_csv.h"
+#include "energy/sensors/estimate_sensor.h"
+#include "record/machine_info.h"
+#include "record/measure_record.h"
 
 namespace wattserve::cli {
 
@@ -40,7 +41,7 @@ namespace {
 
 struct MeasureFlags {
   SensorFlags sensors;
-  double interval_ms = 100;
+  double interval_ms = energy::kDefaultMeterIntervalMs;  // docs/measurement.md
   double idle_s = 0;
   CarbonFlags carbon;
   std::string project = "wattserve", experiment_id;
@@ -129,7 +130,10 @@ int write_outputs(const MeasureFlags& f, const energy::RunSummary& s, const ener
     if (path->empty()) continue;
     try {
       if (path == &f.json_path) {
-        energy::write_summary_json(*path, s);
+        const nlohmann::json config = {{"interval_ms", f.interval_ms},
+                                       {"idle_s", f.idle_s},
+                                       {"process_attribution", !f.no_process}};
+        energy::write_file_atomic(*path, record::measure_record(s, config).dump(2) + "\n");
       } else if (path == &f.csv_path) {
         energy::append_codecarbon_csv(*path, s);
       } else if (path == &f.prom_path) {
@@ -225,7 +229,7 @@ void fill_summary(const MeasureFlags& f, Session& ss, const ChildExit& exit) {
   s.carbon = {c.g_per_kwh, c.source,         c.country_name, c.country_iso_code,
               c.region,    c.cloud_provider, c.cloud_region, f.carbon.pue};
   s.emissions_kg = energy::emissions_kg(s.window.joules, c, f.carbon.pue);
-  s.machine = machine_info(ss.sel.procfs_root, s.domains);
+  s.machine = record::machine_info({ss.sel.procfs_root, ss.sel.sysfs_root}, s.domains);
   s.tracking_mode = f.tracking_mode;
 }
 
@@ -328,7 +332,7 @@ Command add_measure(CLI::App& app) {
         const double x = std::stod(v);
         return x == 0 || x >= 0.001 ? "" : "an idle baseline needs at least 0.001 s";
       });
-  sub->add_option("--json", f->json_path, "Write the JSON summary here");
+  sub->add_option("--json", f->json_path, "Write the run record (JSON, docs/record.md) here");
   sub->add_option("--csv", f->csv_path, "Append a CodeCarbon-compatible row to this emissions.csv");
   sub->add_option("--timeline", f->timeline_path,
                   "Write the power timeline CSV (time, domain, W, J) here");

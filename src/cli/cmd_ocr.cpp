@@ -11,9 +11,11 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "cli/text_output.h"
 #include "energy/core/atomic_file.h"
 #include "engine/engines.h"
+#include "model/model_spec.h"
 #include "ocr/evaluate.h"
 #include "ocr/ocr.h"
 #include "zoo/zoo.h"
@@ -25,9 +27,10 @@ namespace {
 namespace fs = std::filesystem;
 
 struct OcrFlags {
-  std::string models, eval, output, provider = "cpu";
+  std::string models, eval, output;
   std::vector<std::string> images;
-  int threads = 0, max_side = 960;
+  model::ModelSpec spec = model::default_model_spec();  // provider and threads
+  int max_side = 960;
   bool json = false;
 };
 
@@ -132,18 +135,15 @@ int run_ocr(const OcrFlags& f) {
   }
 
   ocr::OcrOptions o;
-  o.provider = f.provider;
-  o.threads = f.threads;
+  o.provider = f.spec.provider;
+  o.threads = f.spec.threads;
   o.det_max_side = f.max_side;
   std::unique_ptr<ocr::OcrPipeline> pipeline;
   try {
     pipeline = std::make_unique<ocr::OcrPipeline>(engine::load_engine("onnx"), models, o);
   } catch (const engine::EngineError& e) {
     eprint("wattserve ocr: {}\n", e.what());
-    const bool user_error = e.kind() == engine::EngineError::Kind::kNotFound ||
-                            e.kind() == engine::EngineError::Kind::kBadFormat ||
-                            e.kind() == engine::EngineError::Kind::kUnknownProvider;
-    return user_error ? 2 : 1;
+    return model::is_user_error(e) ? 2 : 1;
   } catch (const std::invalid_argument& e) {
     eprint("wattserve ocr: {}\n", e.what());
     return 2;
@@ -212,12 +212,10 @@ Command add_ocr(CLI::App& app) {
                   "Folder with the PP-OCRv4 files (models/ocr/fetch.sh DIR; default: ZOO/ocr)");
   sub->add_option("--eval", f->eval,
                   "Labels JSON (models/ocr/render.py): run every image and report the accuracy");
-  sub->add_option("--provider", f->provider,
-                  "Execution provider of the onnx engine (`wattserve engines` lists them)")
-      ->capture_default_str();
-  sub->add_option("--threads", f->threads, "CPU threads per model (0: all hardware threads)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
+  add_field_flag(sub, "--provider", f->spec.provider, "provider",
+                 "Execution provider of the onnx engine (`wattserve engines` lists them)");
+  add_field_flag(sub, "--threads", f->spec.threads, "threads",
+                 "CPU threads per model (0: all hardware threads)");
   sub->add_option("--max-side", f->max_side,
                   "The detector's input has its longer side at most this")
       ->capture_default_str()

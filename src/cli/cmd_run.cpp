@@ -1,6 +1,7 @@
 // `wattserve run --model NAME|PATH [--engine E] [--provider P] ...`: loads one model on one
 // runtime engine and execution provider, runs it once under the meter and prints the output with
-// its latency, throughput and energy (per run and per token or item) as text or --json.
+// its latency, throughput and energy (per run and per token or item) as text, or as a run record
+// with --json (kind "run", docs/record.md).
 // Exit codes: 0 done, 2 bad arguments or inputs, 1 the engine failed.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,11 +15,16 @@
 
 #include "cli/carbon_options.h"
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "cli/sensor_options.h"
 #include "cli/text_output.h"
-#include "energy/sensors/discovery.h"
 #include "energy/core/meter.h"
+#include "energy/exporters/run_summary.h"
+#include "energy/sensors/discovery.h"
 #include "engine/engines.h"
+#include "model/model_spec.h"
+#include "record/machine_info.h"
+#include "record/run_record.h"
 #include "run/npy.h"
 #include "run/run.h"
 #include "zoo/zoo.h"
@@ -28,54 +34,33 @@ namespace wattserve::cli {
 namespace {
 
 struct RunFlags {
-  std::string model, engine, provider = "cpu", quant, zoo, tokenizer;
-  int threads = 0;
-  int context = 0;
-  std::string kv_cache = "f32";
+  model::ModelSpec spec = model::default_model_spec();  // what to load and how (and --batch)
   // text
   std::string prompt, prompt_file;
-  engine::SamplingParams sampling;
+  engine::SamplingParams sampling = model::default_sampling();
   std::int64_t seed = -1;
   bool greedy = false;
   // tensor
   std::vector<std::string> inputs;
   std::string labels;
-  int batch = 0, repeat = 1;
+  int repeat = 1;
   int warmup = 0;
   // measurement and output
-  SensorFlags sensors;
+  SensorFlags sensors;  // and --interval: sensors.meter.interval_ms
   CarbonFlags carbon;
-  double interval_ms = 1000, idle_s = 0;
+  double idle_s = 0;
   bool json = false, quiet = false;
 };
 
-// Everything measured, for the text and JSON outputs.
+// Everything measured, for the text output and the run record: the blocks of the record that
+// the model's kind fills (docs/record.md, "kind run").
 struct Report {
-  nlohmann::json j;
+  nlohmann::json config = nlohmann::json::object();  // model_kind, sampling or batching, warm-up
+  nlohmann::json timings = nlohmann::json::object();
+  nlohmann::json metrics = nlohmann::json::object();
+  nlohmann::json output = nlohmann::json::object();  // what the model produced
   energy::WindowReport energy;
 };
-
-nlohmann::json energy_json(const energy::WindowReport& w, const energy::CarbonIntensity& c,
-                           double pue) {
-  nlohmann::json domains = nlohmann::json::array();
-  for (const auto& d : w.domains) {
-    domains.push_back({{"id", d.id},
-                       {"source", energy::to_string(d.source)},
-                       {"counted", d.counted},
-                       {"joules", d.joules},
-                       {"avg_watts", d.avg_watts}});
-  }
-  return {{"joules", w.joules},
-          {"dynamic_joules", w.has_baseline ? nlohmann::json(w.dynamic_joules) : nullptr},
-          {"avg_watts", w.avg_watts},
-          {"duration_s", w.duration_s},
-          {"source", energy::to_string(w.source)},
-          {"domains", domains},
-          {"emissions_kg", energy::emissions_kg(w.joules, c, pue)},
-          {"carbon_intensity_g_per_kwh", c.g_per_kwh},
-          {"carbon_source", c.source},
-          {"pue", pue}};
-}
 
 // NaN is not JSON: null instead.
 nlohmann::json num(double x) {
@@ -114,34 +99,41 @@ Report run_text_model(const RunFlags& f, engine::TextModel& model, energy::Meter
   });
   if (stream) std::fputs("\n", stdout);
   const auto s = run::text_stats(run);
+  const auto prompt_ids = model.tokenize(prompt);
+  const double in_tokens = static_cast<double>(run.prompt_tokens);
+  const double n = s.output_tokens;
+  const double e = run.energy.joules, dyn = run.energy.dynamic_joules;
+  const bool base = run.energy.has_baseline;
   Report r;
   r.energy = run.energy;
-  r.j = {{"kind", "text"},
-         {"prompt", prompt},
-         {"text", run.result.text},
-         {"prompt_tokens", run.prompt_tokens},
-         {"prompt_token_ids", model.tokenize(prompt)},
-         {"output_tokens", s.output_tokens},
-         {"token_ids", run.result.tokens},
-         {"stop_reason", engine::to_string(run.result.reason)},
-         {"warmup_runs", f.warmup},
-         {"ttft_s", run.ttft_s},
-         {"total_s", run.total_s},
-         {"tpot_s", num(s.tpot_s)},
-         {"tokens_per_s", num(s.tokens_per_s)},
-         {"decode_tokens_per_s", num(s.decode_tokens_per_s)},
-         {"joules_per_token", num(s.joules_per_token)},
-         {"dynamic_joules_per_token",
-          run.energy.has_baseline ? num(s.dynamic_joules_per_token) : nlohmann::json(nullptr)},
-         {"sampling",
-          {{"max_tokens", p.max_tokens},
-           {"temperature", p.temperature},
-           {"top_k", p.top_k},
-           {"top_p", p.top_p},
-           {"seed", p.seed == engine::SamplingParams::kRandomSeed ? nlohmann::json(nullptr)
-                                                                  : nlohmann::json(p.seed)},
-           {"stop", p.stop},
-           {"ignore_eos", p.ignore_eos}}}};
+  r.config = {{"model_kind", "text"},
+              {"warmup_runs", f.warmup},
+              {"sampling",
+               {{"max_tokens", p.max_tokens},
+                {"temperature", p.temperature},
+                {"top_k", p.top_k},
+                {"top_p", p.top_p},
+                {"seed", p.seed == engine::SamplingParams::kRandomSeed ? nlohmann::json(nullptr)
+                                                                       : nlohmann::json(p.seed)},
+                {"stop", p.stop},
+                {"ignore_eos", p.ignore_eos}}}};
+  r.timings = {{"ttft_s", run.ttft_s}, {"tpot_s", num(s.tpot_s)}, {"total_s", run.total_s}};
+  r.metrics = {
+      {"input_tokens", run.prompt_tokens},
+      {"output_tokens", s.output_tokens},
+      {"output_tokens_per_s", num(s.tokens_per_s)},
+      {"tokens_per_s", num((in_tokens + n) / run.total_s)},
+      {"decode_tokens_per_s", num(s.decode_tokens_per_s)},
+      {"joules_per_output_token", num(s.joules_per_token)},
+      {"joules_per_token", num(e / (in_tokens + n))},
+      {"dynamic_joules_per_output_token",
+       base ? num(s.dynamic_joules_per_token) : nlohmann::json(nullptr)},
+      {"dynamic_joules_per_token", base ? num(dyn / (in_tokens + n)) : nlohmann::json(nullptr)}};
+  r.output = {{"prompt", prompt},
+              {"prompt_token_ids", prompt_ids},
+              {"text", run.result.text},
+              {"token_ids", run.result.tokens},
+              {"stop_reason", engine::to_string(run.result.reason)}};
   return r;
 }
 
@@ -188,7 +180,8 @@ Report run_tensor_model(const RunFlags& f, engine::TensorModel& model,
   const auto inputs = tensor_inputs(f, model, entry, labels_path);
   const std::int64_t rows =
       inputs.begin()->second.shape.empty() ? 0 : inputs.begin()->second.shape[0];
-  const int batch = f.batch > 0 ? f.batch : static_cast<int>(std::max<std::int64_t>(1, rows));
+  const int batch =
+      f.spec.batch > 0 ? f.spec.batch : static_cast<int>(std::max<std::int64_t>(1, rows));
   if (f.warmup > 0) {  // the same work, unmeasured: one pass per warm-up run
     engine::NamedTensors first;
     for (const auto& [name, t] : inputs) {
@@ -203,109 +196,134 @@ Report run_tensor_model(const RunFlags& f, engine::TensorModel& model,
   nlohmann::json outputs = nlohmann::json::object();
   for (const auto& [name, t] : run.outputs)
     outputs[name] = {{"shape", t.shape}, {"dtype", engine::to_string(t.dtype)}};
-  r.j = {{"kind", "tensor"},
-         {"items", run.items},
-         {"batch_size", run.batch_size},
-         {"repeats", run.repeats},
-         {"batches", run.batches},
-         {"outputs", outputs},
-         {"warmup_runs", f.warmup},
-         {"first_batch_s", run.first_batch_s},
-         {"total_s", run.total_s},
-         {"items_per_s", num(s.items_per_s)},
-         {"joules_per_item", num(s.joules_per_item)},
-         {"dynamic_joules_per_item",
-          run.energy.has_baseline ? num(s.dynamic_joules_per_item) : nlohmann::json(nullptr)}};
+  nlohmann::json input_files = f.inputs;
+  if (f.inputs.empty() && entry) input_files = {entry->sample_input};
+  r.config = {
+      {"model_kind", "tensor"},
+      {"warmup_runs", f.warmup},
+      {"inputs", input_files},
+      {"input_rows", run.items},
+      {"batch_size", run.batch_size},
+      {"repeats", run.repeats},
+      {"labels", labels_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(labels_path)}};
+  r.timings = {{"first_batch_s", run.first_batch_s}, {"total_s", run.total_s}};
+  r.metrics = {{"items", s.items},
+               {"batches", run.batches},
+               {"items_per_s", num(s.items_per_s)},
+               {"joules_per_item", num(s.joules_per_item)},
+               {"dynamic_joules_per_item", run.energy.has_baseline ? num(s.dynamic_joules_per_item)
+                                                                   : nlohmann::json(nullptr)}};
   if (!labels_path.empty()) {
     const auto labels = run::read_npy(labels_path);
     const auto& first = run.outputs.begin()->second;
-    r.j["accuracy"] = run::argmax_accuracy(first, labels);
-    r.j["labels"] = labels_path;
+    r.metrics["accuracy"] = run::argmax_accuracy(first, labels);
   }
-  if (!f.inputs.empty())
-    r.j["inputs"] = f.inputs;
-  else if (entry)
-    r.j["inputs"] = {entry->sample_input};
+  r.output = {{"outputs", outputs}};
   return r;
 }
 
-void print_text_report(const nlohmann::json& j, const energy::WindowReport& w) {
-  eprint("\nwattserve run: {} on {} ({}) -- {}\n", j["model"].get<std::string>(),
-         j["engine"].get<std::string>(), j["provider"].get<std::string>(),
-         j["file"].get<std::string>());
+void print_text_report(const nlohmann::json& rec, const energy::WindowReport& w) {
+  const auto& c = rec["config"];
+  const auto& t = rec["timings"];
+  const auto& m = rec["metrics"];
+  eprint("\nwattserve run: {} on {} ({}) -- {}\n", c["model"].get<std::string>(),
+         c["engine"].get<std::string>(), c["provider"].get<std::string>(),
+         c["file"].get<std::string>());
   const auto opt = [](const nlohmann::json& x, const char* unit) {
     return x.is_null() ? std::string("n/a") : fmt::format("{:.2f} {}", x.get<double>(), unit);
   };
   const auto secs = [](const nlohmann::json& x) {
     return x.is_null() ? std::string("n/a") : format_seconds(x.get<double>());
   };
-  if (j["kind"] == "text") {
-    eprint("  tokens      {} prompt + {} generated (stop: {})\n", j["prompt_tokens"].get<int>(),
-           j["output_tokens"].get<int>(), j["stop_reason"].get<std::string>());
-    eprint("  latency     TTFT {}, time per output token {}, total {}\n", secs(j["ttft_s"]),
-           secs(j["tpot_s"]), secs(j["total_s"]));
-    eprint("  throughput  {} overall, {} decode\n", opt(j["tokens_per_s"], "tokens/s"),
-           opt(j["decode_tokens_per_s"], "tokens/s"));
-    eprint("  energy      {} per run, {} per token", format_joules(w.joules),
-           j["joules_per_token"].is_null() ? "n/a" : format_joules(j["joules_per_token"]));
+  if (c["model_kind"] == "text") {
+    eprint("  tokens      {} prompt + {} generated (stop: {})\n", m["input_tokens"].get<int>(),
+           m["output_tokens"].get<int>(), rec["output"]["stop_reason"].get<std::string>());
+    eprint("  latency     TTFT {}, time per output token {}, total {}\n", secs(t["ttft_s"]),
+           secs(t["tpot_s"]), secs(t["total_s"]));
+    eprint("  throughput  {} generated, {} decode\n", opt(m["output_tokens_per_s"], "tokens/s"),
+           opt(m["decode_tokens_per_s"], "tokens/s"));
+    const auto& per = m["joules_per_output_token"];
+    eprint("  energy      {} per run, {} per output token", format_joules(w.joules),
+           per.is_null() ? "n/a" : format_joules(per));
   } else {
-    eprint("  items       {} x {} repeats in {} batches of up to {}\n", j["items"].get<int>(),
-           j["repeats"].get<int>(), j["batches"].get<int>(), j["batch_size"].get<int>());
-    if (j.contains("accuracy"))
-      eprint("  accuracy    {:.4f} (argmax vs labels)\n", j["accuracy"].get<double>());
-    eprint("  latency     first batch {}, total {}\n", secs(j["first_batch_s"]),
-           secs(j["total_s"]));
-    eprint("  throughput  {}\n", opt(j["items_per_s"], "items/s"));
+    eprint("  items       {} x {} repeats in {} batches of up to {}\n", c["input_rows"].get<int>(),
+           c["repeats"].get<int>(), m["batches"].get<int>(), c["batch_size"].get<int>());
+    if (m.contains("accuracy"))
+      eprint("  accuracy    {:.4f} (argmax vs labels)\n", m["accuracy"].get<double>());
+    eprint("  latency     first batch {}, total {}\n", secs(t["first_batch_s"]),
+           secs(t["total_s"]));
+    eprint("  throughput  {}\n", opt(m["items_per_s"], "items/s"));
     eprint("  energy      {} per run, {} per item", format_joules(w.joules),
-           j["joules_per_item"].is_null() ? "n/a" : format_joules(j["joules_per_item"]));
+           m["joules_per_item"].is_null() ? "n/a" : format_joules(m["joules_per_item"]));
   }
   eprint("  (average {:.2f} W, source: {})\n", w.avg_watts, energy::to_string(w.source));
   if (w.has_baseline) eprint("  above idle  {}\n", format_joules(w.dynamic_joules));
-  const auto& e = j["energy"];
+  const auto& e = rec["carbon"];
   eprint("  emissions   {} CO2e at {:.0f} gCO2e/kWh [{}]\n", format_mass(e["emissions_kg"]),
-         e["carbon_intensity_g_per_kwh"].get<double>(), e["carbon_source"].get<std::string>());
+         e["g_per_kwh"].get<double>(), e["source"].get<std::string>());
+}
+
+// The run record (kind "run") of a finished run. config: the model specification with what
+// loading resolved (model, engine, provider, file), then the kind's own settings.
+nlohmann::json run_record(const RunFlags& f, const model::LoadedModel& loaded,
+                          const energy::Meter& meter, const energy::CarbonIntensity& carbon,
+                          Report r) {
+  const zoo::Resolved& where = loaded.where;
+  auto rec = record::start_record("run", energy::make_uuid_v4());
+  record::set_times(rec, r.energy);
+  const auto idle = meter.idle_baseline();
+  record::EnergyJsonOptions eo;
+  eo.domains = &meter.domains();
+  if (!idle.watts.empty()) eo.idle = &idle;
+  rec["energy"] = record::energy_json(r.energy, eo);
+  rec["carbon"] = record::carbon_json(r.energy.joules, carbon, f.carbon.pue);
+  const auto sel = f.sensors.selection();
+  rec["machine"] = record::machine_json(
+      record::machine_info({sel.procfs_root, sel.sysfs_root}, meter.domains()));
+  rec["software"] = record::software_json({{where.engine, loaded.engine_version}});
+  nlohmann::json config = model::to_json(f.spec);
+  config.update({{"model", where.entry ? where.entry->model : f.spec.model},
+                 {"file", where.path},
+                 {"engine", where.engine},
+                 {"provider", loaded.model->provider()},
+                 {"zoo_entry", where.entry ? nlohmann::json(where.entry->name) : nullptr},
+                 {"format", where.entry ? nlohmann::json(where.entry->format) : nullptr},
+                 {"meter_interval_ms", f.sensors.meter.interval_ms},
+                 {"idle_s", f.idle_s}});
+  config.update(r.config);
+  rec["config"] = std::move(config);
+  rec["timings"] = std::move(r.timings);
+  rec["metrics"] = std::move(r.metrics);
+  rec["output"] = std::move(r.output);
+  return rec;
 }
 
 int run_run(const RunFlags& f) {
-  const std::string zoo_dir = f.zoo.empty() ? zoo::default_zoo_dir() : f.zoo;
-  zoo::Resolved where;
   energy::CarbonIntensity carbon;
-  std::unique_ptr<energy::Meter> meter;
   try {
-    where = zoo::resolve(f.model, f.engine, f.quant, zoo_dir);
-    if (where.entry && where.entry->kind == "ocr") {
-      throw std::invalid_argument(
-          fmt::format("{} is a two-stage OCR pipeline (detection, then recognition): run it with "
-                      "`wattserve ocr IMAGE...`",
-                      where.entry->model));
-    }
     carbon = energy::resolve_carbon(f.carbon.settings());
   } catch (const std::exception& e) {
     eprint("wattserve run: {}\n", e.what());
     return 2;
   }
+  model::LoadedModel loaded;
   try {
-    meter = make_meter(f.sensors, f.interval_ms);
+    loaded = model::load_model(f.spec);
+  } catch (const engine::EngineError& e) {
+    eprint("wattserve run: {}\n", e.what());
+    return model::is_user_error(e) ? 2 : 1;
+  } catch (const std::exception& e) {  // what the user can fix: unknown model, engine, quant
+    eprint("wattserve run: {}\n", e.what());
+    return 2;
+  }
+  const zoo::Resolved& where = loaded.where;
+  std::unique_ptr<engine::Model>& model = loaded.model;
+  std::unique_ptr<energy::Meter> meter;
+  try {
+    meter = energy::make_meter(f.sensors.meter);
   } catch (const std::exception& e) {
     eprint("wattserve run: sensors: {}\n", e.what());
     return 1;
-  }
-
-  engine::LoadOptions lo;
-  lo.provider = f.provider;
-  lo.threads = f.threads;
-  lo.tokenizer = f.tokenizer;
-  lo.context_length = f.context;
-  lo.f32_kv_cache = f.kv_cache == "f32";
-  std::unique_ptr<engine::Model> model;
-  try {
-    model = engine::load_engine(where.engine).load(where.path, lo);
-  } catch (const engine::EngineError& e) {
-    eprint("wattserve run: {}\n", e.what());
-    const bool user_error = e.kind() == engine::EngineError::Kind::kNotFound ||
-                            e.kind() == engine::EngineError::Kind::kBadFormat ||
-                            e.kind() == engine::EngineError::Kind::kUnknownProvider;
-    return user_error ? 2 : 1;
   }
   meter->start();
   if (f.idle_s > 0) {
@@ -325,19 +343,12 @@ int run_run(const RunFlags& f) {
     return 1;
   }
   meter->stop();
-  r.j["model"] = where.entry ? where.entry->model : f.model;
-  r.j["file"] = where.path;
-  r.j["engine"] = where.engine;
-  r.j["provider"] = model->provider();
-  if (where.entry) {
-    r.j["zoo_entry"] = where.entry->name;
-    r.j["format"] = where.entry->format;
-  }
-  r.j["energy"] = energy_json(r.energy, carbon, f.carbon.pue);
+  const auto window = r.energy;
+  const auto rec = run_record(f, loaded, *meter, carbon, std::move(r));
   if (f.json) {
-    fmt::print("{}\n", r.j.dump(2));
+    fmt::print("{}\n", rec.dump(2));
   } else if (!f.quiet) {
-    print_text_report(r.j, r.energy);
+    print_text_report(rec, window);
   }
   return 0;
 }
@@ -354,62 +365,28 @@ Command add_run(CLI::App& app) {
       "  wattserve run --model fmnist-cnn-base --engine torch --batch 16\n"
       "Text goes to stdout as it is generated, the report to stderr (--json: one JSON object "
       "on stdout). Exit codes: 0 done, 2 bad arguments or inputs, 1 the engine failed.");
-  sub->add_option("-m,--model", f->model,
-                  "A zoo model name (pycode-tiny|small|base, fmnist-cnn-tiny|small|base; see "
-                  "ZOO/manifest.json) or a model file path")
+  auto& spec = f->spec;
+  add_field_flag(sub, "-m,--model", spec.model, "model",
+                 "A zoo model name (pycode-tiny|small|base, fmnist-cnn-tiny|small|base; see "
+                 "ZOO/manifest.json) or a model file path")
       ->required();
-  sub->add_option("-e,--engine", f->engine,
-                  "llama, onnx or torch (default: llama for GGUF families, else onnx; for a "
-                  "path, from its extension)")
-      ->check(CLI::IsMember({"llama", "onnx", "torch"}));
-  sub->add_option("--provider", f->provider,
-                  "Execution provider (`wattserve engines` lists them per engine)")
-      ->capture_default_str();
-  sub->add_option("--quant", f->quant,
-                  "GGUF file of a zoo model for llama: f32, f16, q8_0 or q4_0 (default: f32 "
-                  "when the model has it, else its only GGUF)")
-      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}));
-  sub->add_option("--zoo", f->zoo,
-                  "Model zoo folder (default: $WATTSERVE_ZOO, else the built one)");
-  sub->add_option("--threads", f->threads, "CPU threads for the engine (0: all hardware threads)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024));
-  sub->add_option("--context", f->context,
-                  "Text models: tokens of context (prompt + output) to allocate; 0: the model's "
-                  "trained context, at most 4096")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1 << 20));
-  sub->add_option(
-         "--kv-cache", f->kv_cache,
-         "llama: KV cache precision. f32 (flash attention off) gives the logits of the "
-         "f32 ONNX Runtime and LibTorch engines, so greedy decoding yields the same tokens "
-         "on all three; f16 is llama.cpp's default (half the KV memory, flash attention)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"f32", "f16"}));
-  sub->add_option("--tokenizer", f->tokenizer,
-                  "SentencePiece model for onnx/torch text models (default: the one the model "
-                  "file names)");
+  add_field_flag(sub, "-e,--engine", spec.engine, "engine");
+  add_field_flag(sub, "--provider", spec.provider, "provider");
+  add_field_flag(sub, "--quant", spec.quant, "quant");
+  add_field_flag(sub, "--zoo", spec.zoo, "zoo");
+  add_field_flag(sub, "--threads", spec.threads, "threads");
+  add_field_flag(sub, "--context", spec.context, "context");
+  add_field_flag(sub, "--kv-cache", spec.kv_cache, "kv_cache");
+  add_field_flag(sub, "--tokenizer", spec.tokenizer, "tokenizer");
 
   const char* text = "Text generation";
   sub->add_option("-p,--prompt", f->prompt, "The prompt")->group(text);
   sub->add_option("--prompt-file", f->prompt_file, "Read the prompt from this file")->group(text);
   auto& s = f->sampling;
-  sub->add_option("-n,--max-tokens", s.max_tokens, "Tokens to generate at most")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20))
-      ->group(text);
-  sub->add_option("--temperature", s.temperature, "Sampling temperature; 0 is greedy")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 100.0))
-      ->group(text);
-  sub->add_option("--top-k", s.top_k, "Keep the k most likely tokens; 0 is off")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1 << 24))
-      ->group(text);
-  sub->add_option("--top-p", s.top_p, "Nucleus sampling mass in (0, 1]; 1 is off")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0))
-      ->group(text);
+  add_field_flag(sub, "-n,--max-tokens", s.max_tokens, "max_tokens")->group(text);
+  add_field_flag(sub, "--temperature", s.temperature, "temperature")->group(text);
+  add_field_flag(sub, "--top-k", s.top_k, "top_k")->group(text);
+  add_field_flag(sub, "--top-p", s.top_p, "top_p")->group(text);
   sub->add_option("--seed", f->seed, "Sampling seed (default: random); same seed, same tokens")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{0xFFFFFFFE}))
       ->group(text);
@@ -428,8 +405,8 @@ Command add_run(CLI::App& app) {
   sub->add_option("--labels", f->labels,
                   "int64 .npy labels [N]: report the argmax accuracy of the first output")
       ->group(tensor);
-  sub->add_option("-b,--batch", f->batch, "Rows per run() call (default: all in one batch)")
-      ->check(CLI::Range(1, 1 << 20))
+  add_field_flag(sub, "-b,--batch", spec.batch, "batch",
+                 "Rows per run() call (0: all in one batch)")
       ->group(tensor);
   sub->add_option("--repeat", f->repeat, "Run all inputs this many times in the measured window")
       ->capture_default_str()
@@ -441,17 +418,17 @@ Command add_run(CLI::App& app) {
                   "allocation stay out of the figures)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
-  sub->add_option("--interval", f->interval_ms,
+  sub->add_option("--interval", f->sensors.meter.interval_ms,
                   "Meter background sampling interval in ms. The run's start and end take "
                   "samples of their own, so counters and the estimate need none in between; "
-                  "shorter intervals help power-integrating sensors but disturb small models on "
-                  "few cores")
+                  "power-integrating sensors (NVML, external meters) need samples during the run")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 60'000.0));
   sub->add_option("--idle", f->idle_s,
                   "Measure idle power for this many seconds first and also report energy above it")
       ->check(CLI::Range(0.0, 3600.0));
-  sub->add_flag("--json", f->json, "Print one JSON object on stdout instead of text");
+  sub->add_flag("--json", f->json,
+                "Print the run record (one JSON object, docs/record.md) on stdout instead of text");
   sub->add_flag("-q,--quiet", f->quiet, "Print nothing (exit code only)");
   add_carbon_flags(sub, f->carbon);
   add_sensor_flags(sub, f->sensors);

@@ -24,11 +24,13 @@
 
 #include "cli/carbon_options.h"
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "cli/sensor_options.h"
 #include "cli/text_output.h"
 #include "energy/core/atomic_file.h"
 #include "energy/sensors/discovery.h"
 #include "engine/engines.h"
+#include "model/model_spec.h"
 #if WATTSERVE_WITH_OCR
 #include "serve/ocr_model.h"
 #endif
@@ -42,7 +44,7 @@ namespace {
 
 struct ServeFlags {
   std::vector<std::string> models;
-  std::string config_file, zoo;
+  std::string config_file;
   serve::ModelSpec defaults;  // every --model's settings; where [[model]] tables in --config start
   serve::ServeConfig config;  // server settings; models from --model and --config
   std::string policy = "fcfs";
@@ -109,7 +111,7 @@ int run_serve(ServeFlags f) {
     f.defaults.tensor.max_wait_s = f.max_wait_ms / 1e3;
     for (const auto& m : f.models) {
       serve::ModelSpec spec = f.defaults;
-      spec.model = m;
+      spec.spec.model = m;
       cfg.models.push_back(std::move(spec));
     }
     if (!f.config_file.empty()) serve::load_serve_config(f.config_file, cfg, f.defaults, f.given);
@@ -149,14 +151,14 @@ int run_serve(ServeFlags f) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  const std::string zoo_dir = f.zoo.empty() ? zoo::default_zoo_dir() : f.zoo;
   std::vector<std::pair<serve::ModelSpec, zoo::Resolved>> resolved;
   std::set<std::string> names;
   energy::CarbonIntensity carbon;
   try {
     for (auto& m : cfg.models) {
-      auto where = zoo::resolve(m.model, m.engine, m.quant, zoo_dir);
-      if (m.name.empty()) m.name = where.entry ? where.entry->model : m.model;
+      model::validate(m.spec);
+      auto where = model::resolve(m.spec);
+      if (m.name.empty()) m.name = where.entry ? where.entry->model : m.spec.model;
       if (!names.insert(m.name).second) {
         throw std::invalid_argument(fmt::format(
             "two models would be served as '{}': give one a name (name = \"...\" in --config)",
@@ -171,7 +173,9 @@ int run_serve(ServeFlags f) {
   }
   std::unique_ptr<energy::Meter> meter;
   try {
-    meter = make_meter(f.sensors, cfg.interval_ms);
+    energy::MeterSpec ms = f.sensors.meter;
+    ms.interval_ms = cfg.interval_ms;
+    meter = energy::make_meter(ms);
   } catch (const std::exception& e) {
     eprint("wattserve serve: sensors: {}\n", e.what());
     return 1;
@@ -184,20 +188,15 @@ int run_serve(ServeFlags f) {
   auto server = std::make_unique<serve::Server>(cfg.server, *meter, carbon, f.carbon.pue);
   for (auto& [spec, where] : resolved) {
     try {
-      engine::LoadOptions lo;
-      lo.provider = spec.provider;
-      lo.threads = spec.threads;
-      lo.context_length = spec.context;
-      lo.f32_kv_cache = spec.kv_cache == "f32";
       // The OCR zoo model by its name ("ppocr-v4"): the whole det + rec pipeline as one model.
       const bool ocr_pipeline =
-          where.entry && where.entry->kind == "ocr" && spec.model == where.entry->model;
+          where.entry && where.entry->kind == "ocr" && spec.spec.model == where.entry->model;
       std::unique_ptr<engine::Model> model;
       if (ocr_pipeline) {
 #if WATTSERVE_WITH_OCR
         ocr::OcrOptions oo;
-        oo.provider = spec.provider;
-        oo.threads = spec.threads;
+        oo.provider = spec.spec.provider;
+        oo.threads = spec.spec.threads;
         model = std::make_unique<serve::OcrModel>(
             engine::load_engine(where.engine),
             std::filesystem::path(where.path).parent_path().string(), oo);
@@ -208,11 +207,12 @@ int run_serve(ServeFlags f) {
                                   "(WATTSERVE_WITH_OCR=OFF)");
 #endif
       } else {
-        model = engine::load_engine(where.engine).load(where.path, lo);
+        model = model::load_resolved(spec.spec, where).model;
       }
       std::string how;
       if (model->kind() == engine::ModelKind::kTextGeneration) {
-        const int parallel = server->add_text_model(spec.name, std::move(model), spec.text);
+        const int parallel =
+            server->add_text_model(spec.name, std::move(model), serve::text_settings(spec));
         how = fmt::format("{} sequence{} per step, {}", parallel, parallel == 1 ? "" : "s",
                           serve::to_string(spec.text.worker.policy));
       } else {
@@ -224,12 +224,12 @@ int run_serve(ServeFlags f) {
         how = fmt::format("batches of up to {} rows", ts.worker.max_batch);
       }
       eprint("wattserve serve: {} -> {} on {} ({}; {})\n", spec.name, where.path, where.engine,
-             spec.provider, how);
+             spec.spec.provider, how);
     } catch (const engine::EngineError& e) {
-      eprint("wattserve serve: {}: {}\n", spec.model, e.what());
+      eprint("wattserve serve: {}: {}\n", spec.spec.model, e.what());
       return e.kind() == engine::EngineError::Kind::kRuntime ? 1 : 2;
     } catch (const std::invalid_argument& e) {
-      eprint("wattserve serve: {}: {}\n", spec.model, e.what());
+      eprint("wattserve serve: {}: {}\n", spec.spec.model, e.what());
       return 2;
     }
   }
@@ -300,36 +300,18 @@ Command add_serve(CLI::App& app) {
       ->check(CLI::ExistingFile);
   auto& d = f->defaults;
   const char* model_group = "Per model (also [[model]] keys in --config)";
-  sub->add_option("-e,--engine", d.engine, "llama, onnx or torch (default: as `wattserve run`)")
-      ->check(CLI::IsMember({"llama", "onnx", "torch"}))
+  add_field_flag(sub, "-e,--engine", d.spec.engine, "engine")->group(model_group);
+  add_field_flag(sub, "--provider", d.spec.provider, "provider")->group(model_group);
+  add_field_flag(sub, "--quant", d.spec.quant, "quant")->group(model_group);
+  add_field_flag(sub, "--threads", d.spec.threads, "threads", "CPU threads per model (0: all)")
       ->group(model_group);
-  sub->add_option("--provider", d.provider, "Execution provider")
-      ->capture_default_str()
-      ->group(model_group);
-  sub->add_option("--quant", d.quant, "GGUF quantisation of zoo models: f32, f16, q8_0, q4_0")
-      ->check(CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}))
-      ->group(model_group);
-  sub->add_option("--threads", d.threads, "CPU threads per model (0: all)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1024))
-      ->group(model_group);
-  sub->add_option("--context", d.context,
-                  "Text models: tokens of context (prompt + output) per sequence; 0: the "
-                  "model's trained context, at most 4096")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1 << 20))
-      ->group(model_group);
-  sub->add_option("--kv-cache", d.kv_cache,
-                  "llama: KV cache precision, f16 (llama.cpp's default, as llama-server) or f32")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"f16", "f32"}))
-      ->group(model_group);
-  sub->add_option("--parallel", d.text.worker.parallel,
-                  "Text models on llama.cpp: sequences decoded together in each step "
-                  "(continuous batching; requests join and leave between steps). Engines "
-                  "without it run one sequence at a time")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256))
+  add_field_flag(sub, "--context", d.spec.context, "context")->group(model_group);
+  add_field_flag(sub, "--kv-cache", d.spec.kv_cache, "kv_cache")->group(model_group);
+  add_field_flag(sub, "--tokenizer", d.spec.tokenizer, "tokenizer")->group(model_group);
+  add_field_flag(sub, "--parallel", d.spec.parallel, "parallel",
+                 "Text models on llama.cpp: sequences decoded together in each step "
+                 "(continuous batching; requests join and leave between steps). Engines "
+                 "without it run one sequence at a time")
       ->group(model_group);
   sub->add_option("--schedule", f->policy,
                   "Which waiting request runs next: fcfs (first come, first served) or sjf "
@@ -370,8 +352,7 @@ Command add_serve(CLI::App& app) {
       ->group(model_group);
   sub->add_option("--slo-e2e", d.text.slo.e2e_s, "End-to-end latency SLO in seconds")
       ->group(model_group);
-  sub->add_option("--zoo", f->zoo,
-                  "Model zoo folder (default: $WATTSERVE_ZOO, else the built one)");
+  add_field_flag(sub, "--zoo", d.spec.zoo, "zoo");
 
   // Server settings: also the [server] table of --config, whose keys these flags override.
   auto& c = f->config;

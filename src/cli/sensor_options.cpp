@@ -1,6 +1,6 @@
 #include "cli/sensor_options.h"
 
-#include <sstream>
+#include <stdexcept>
 
 namespace wattserve::cli {
 
@@ -14,8 +14,8 @@ CLI::Validator non_blank() {
 }
 
 void add_sensor_flags(CLI::App* app, SensorFlags& f) {
-  auto& s = f.sel;
-  app->add_option("--sensors", f.sensors,
+  auto& s = f.meter.sel;
+  app->add_option("--sensors", f.meter.sensors,
                   "Comma-separated sensors to use instead of the automatic choice: "
                   "rapl, perf, nvml, hwmon, external, estimate")
       ->check(non_blank())
@@ -45,7 +45,7 @@ void add_sensor_flags(CLI::App* app, SensorFlags& f) {
                   "External power meter: a plain-http URL returning watts (number or JSON)")
       ->check(non_blank())
       ->group("External meter");
-  app->add_option("--meter-interval", f.meter_interval_ms,
+  app->add_option("--meter-interval", f.meter.external_interval_ms,
                   "How often the external meter is read, in ms")
       ->capture_default_str()
       ->check(CLI::Range(10.0, 3'600'000.0))
@@ -68,23 +68,11 @@ void add_sensor_flags(CLI::App* app, SensorFlags& f) {
 }
 
 energy::SensorSelection SensorFlags::selection() const {
-  energy::SensorSelection out = sel;
-  std::stringstream ss(sensors);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (!item.empty()) out.only.push_back(item);
+  try {
+    return energy::sensor_selection(meter);
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError("--meter-cmd and --meter-url", e.what());
   }
-  if (!out.external.command.empty() && !out.external.url.empty()) {
-    throw CLI::ValidationError("--meter-cmd and --meter-url", "give one of them, not both");
-  }
-  out.external.interval_ns = static_cast<int64_t>(meter_interval_ms * 1e6);
-  return out;
-}
-
-std::unique_ptr<energy::Meter> make_meter(const SensorFlags& f, double interval_ms) {
-  energy::MeterOptions mo;
-  mo.interval_ns = static_cast<std::int64_t>(interval_ms * 1e6);
-  auto found = energy::discover_sensors(f.selection());
-  return std::make_unique<energy::Meter>(std::move(found.sensors), mo);
 }
 
 }  // namespace wattserve::cli

@@ -29,6 +29,10 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// The HTTP layer's times (header/idle/body timeouts, linger, drain) stay on steady_clock, not on
+// the injected energy::Clock the workers and the meter use: they are Asio socket timers, which
+// guard real sockets against real clients and cannot run in fake time. Nothing here times a job
+// or feeds a measurement.
 std::chrono::steady_clock::duration secs(double s) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(s));

@@ -1,26 +1,32 @@
 // What both served-model workers (TextWorker, TensorWorker) put in front of their one thread: a
-// bounded queue of jobs with its lock, condition variable and stop flag, and seconds() for their
-// timings. The workers take jobs out under `mu` in their own order (FCFS/SJF, or batches).
+// bounded queue of jobs with its lock, condition variable and stop flag, and deadline_after() for
+// their deadlines. The workers take jobs out under `mu` in their own order (FCFS/SJF, or batches).
+// Job times are nanoseconds on the worker's clock (energy::Clock::now_ns()).
 #pragma once
 
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 
+#include "energy/core/clock.h"
+
 namespace wattserve::serve {
 
-inline double seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
+// `s` seconds after `t_ns`; energy::kNever when that is beyond int64_t (or `s` is NaN).
+inline int64_t after_seconds(int64_t t_ns, double s) {
+  const double t = static_cast<double>(t_ns) + s * 1e9;
+  if (!(t < 9.2e18)) return energy::kNever;
+  if (t < -9.2e18) return std::numeric_limits<int64_t>::min();
+  return t_ns + static_cast<int64_t>(s * 1e9);
 }
 
-// A job's deadline `s` seconds from now.
-inline std::chrono::steady_clock::time_point deadline_after(double s) {
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-             std::chrono::duration<double>(s));
+// A job's deadline `s` seconds from now on `clock`.
+inline int64_t deadline_after(const energy::Clock& clock, double s) {
+  return after_seconds(clock.now_ns(), s);
 }
 
 template <typename Job>

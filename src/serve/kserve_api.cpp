@@ -274,7 +274,7 @@ TextInferRequest parse_text_infer_request(std::string_view body, const RequestLi
   if (!params.is_object()) throw bad_request("parameters", "'parameters' must be an object");
   params["model"] = "-";
   params["prompt"] = std::move(data[0]);
-  if (!params.contains("max_tokens")) params["max_tokens"] = 64;
+  if (!params.contains("max_tokens")) params["max_tokens"] = kKServeTextMaxTokens;
   auto c = completion_request_from(params, false, limits);
   r.prompt = std::move(c.prompt);
   r.sampling = std::move(c.sampling);

@@ -326,11 +326,12 @@ CompletionRequest completion_request_from(json& j, bool chat, const RequestLimit
   auto& s = r.sampling;
   const char* max_name =
       chat && field(j, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-  s.max_tokens = static_cast<int>(integer(j, max_name, chat ? 256 : 16, 1, limits.max_tokens));
-  s.temperature = static_cast<float>(number(j, "temperature", 1.0, 0.0, 2.0));
-  s.top_p = static_cast<float>(number(j, "top_p", 1.0, 0.0, 1.0));
+  s.max_tokens = static_cast<int>(
+      integer(j, max_name, chat ? kChatMaxTokens : kCompletionsMaxTokens, 1, limits.max_tokens));
+  s.temperature = static_cast<float>(number(j, "temperature", kApiTemperature, 0.0, 2.0));
+  s.top_p = static_cast<float>(number(j, "top_p", kApiTopP, 0.0, 1.0));
   if (s.top_p <= 0) throw bad_request("top_p", "'top_p' must be greater than 0");
-  s.top_k = static_cast<int>(integer(j, "top_k", 0, 0, 1 << 20));
+  s.top_k = static_cast<int>(integer(j, "top_k", kApiTopK, 0, 1 << 20));
   if (field(j, "seed")) s.seed = static_cast<std::uint32_t>(integer(j, "seed", 0, 0, 0xFFFFFFFEll));
   s.stop = stops(j);
   s.ignore_eos = boolean(j, "ignore_eos", false);

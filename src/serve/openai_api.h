@@ -63,6 +63,17 @@ struct CompletionRequest {
   bool include_usage = false;  // stream_options.include_usage
 };
 
+// The HTTP APIs' per-request defaults, for fields a request leaves out: the OpenAI API's own
+// (max_tokens 16 for completions; temperature 1, top_p 1), so that OpenAI clients get what they
+// expect, not model::default_sampling()'s (run and bench). All listed in docs/serve.md,
+// "Request defaults".
+inline constexpr int kCompletionsMaxTokens = 16;
+inline constexpr int kChatMaxTokens = 256;
+inline constexpr int kKServeTextMaxTokens = 64;
+inline constexpr double kApiTemperature = 1.0;
+inline constexpr double kApiTopP = 1.0;
+inline constexpr int kApiTopK = 0;  // off (an extension)
+
 struct RequestLimits {
   std::size_t max_prompt_bytes = 1 << 20;
   int max_tokens = 4096;  // upper bound for max_tokens / max_completion_tokens

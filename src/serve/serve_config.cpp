@@ -113,7 +113,50 @@ void read_slo(TableReader& r, Slo& slo, const std::string& path) {
   }
 }
 
+// A TOML value as JSON for model::set_field (tables, arrays and dates: a type it refuses).
+nlohmann::json toml_to_json(const toml::node& n) {
+  if (auto i = n.value_exact<int64_t>()) return *i;
+  if (auto d = n.value_exact<double>()) return *d;
+  if (auto s = n.value_exact<std::string>()) return *s;
+  if (auto b = n.value_exact<bool>()) return *b;
+  return nlohmann::json::array();
+}
+
+// The [[model]] keys that are fields of the model specification, through model::set_field.
+void read_model_fields(const std::string& path, const toml::table& t, model::ModelSpec& spec,
+                       TableReader& r) {
+  for (const auto& f : model::model_spec_fields()) {
+    if (f.name == "batch") continue;  // serve batches tensor requests itself: max_batch
+    r.allow(f.name.c_str());
+    const toml::node* n = t.get(f.name);
+    if (!n) continue;
+    try {
+      model::set_field(spec, f.name, toml_to_json(*n));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("{}: model.{}", where(path, *n), e.what()));
+    }
+  }
+  if (const toml::node* n = t.get("batch")) {
+    throw std::invalid_argument(
+        fmt::format("{}: model.batch: serve batches tensor requests dynamically: set max_batch and "
+                    "max_wait_ms instead",
+                    where(path, *n)));
+  }
+}
+
 }  // namespace
+
+model::ModelSpec default_served_model() {
+  model::ModelSpec s = model::default_model_spec();
+  s.parallel = TextWorkerOptions{}.parallel;
+  return s;
+}
+
+TextModelSettings text_settings(const ModelSpec& m) {
+  TextModelSettings t = m.text;
+  t.worker.parallel = m.spec.parallel;
+  return t;
+}
 
 void load_serve_config(const std::string& path, ServeConfig& config, const ModelSpec& defaults,
                        const std::function<bool(std::string_view key)>& given_on_cli) {
@@ -169,21 +212,14 @@ void load_serve_config(const std::string& path, ServeConfig& config, const Model
       const toml::table& t = *n.as_table();
       TableReader r(path, t, "model");
       ModelSpec m = defaults;
-      r.get("model", m.model);
-      if (m.model.empty()) {
+      read_model_fields(path, t, m.spec, r);
+      if (m.spec.model.empty()) {
         throw std::invalid_argument(
             fmt::format("{}: a [[model]] needs model = \"ZOO NAME or FILE\"", where(path, n)));
       }
       r.get("name", m.name);
-      r.get("engine", m.engine, {"llama", "onnx", "torch"});
-      r.get("provider", m.provider);
-      r.get("quant", m.quant, {"f32", "f16", "q8_0", "q4_0"});
-      r.get("threads", m.threads, 0, 1024);
-      r.get("context", m.context, 0, 1 << 20);
-      r.get("kv_cache", m.kv_cache, {"f16", "f32"});
       r.get("chat_template", m.text.chat_template, {"plain", "chatml"});
       r.get("max_queue", m.text.worker.max_queue, 1, static_cast<double>(1 << 20));
-      r.get("parallel", m.text.worker.parallel, 1, 256);
       std::string policy = to_string(m.text.worker.policy);
       r.get("schedule", policy, {"fcfs", "sjf"});
       m.text.worker.policy = parse_schedule_policy(policy);

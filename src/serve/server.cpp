@@ -355,7 +355,7 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
     } else {
       job->prompt = std::move(cr.prompt);
     }
-    job->deadline = deadline_after(options_.request_timeout_s);
+    job->deadline_ns = deadline_after(served.worker->clock(), options_.request_timeout_s);
     CompletionResult head;
     head.id = job->id;
     head.created = static_cast<std::int64_t>(std::time(nullptr));

@@ -38,6 +38,7 @@ TensorWorker::TensorWorker(std::string name, std::unique_ptr<engine::Model> mode
       metrics_(metrics),
       queue_(options.max_queue) {
   model_->tensor();  // throws EngineError(kUnsupported) for a text model
+  if (!options_.clock) options_.clock = meter_.options().clock;
   if (options_.max_batch < 1) throw std::invalid_argument("max batch must be at least 1");
   thread_ = std::thread([this] { run(); });
 }
@@ -67,6 +68,7 @@ bool TensorWorker::submit(std::shared_ptr<TensorJob> job) {
                                             rows, options_.max_batch));
   }
   job->rows = rows;
+  job->submitted_ns = clock().now_ns();
   TensorJob& j = *job;
   return queue_.push(std::move(job), [&](std::size_t length) {
     j.window = meter_.begin(j.id, 0.0);
@@ -89,9 +91,7 @@ std::vector<std::shared_ptr<TensorJob>> TensorWorker::next_batch(std::unique_loc
   batch.push_back(std::move(jobs.front()));
   jobs.pop_front();
   std::int64_t rows = batch.front()->rows;
-  const auto deadline =
-      batch.front()->submitted + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                     std::chrono::duration<double>(options_.max_wait_s));
+  const int64_t deadline = after_seconds(batch.front()->submitted_ns, options_.max_wait_s);
   // Moves the waiting requests that fit (rows and shapes) into the batch, oldest first.
   const auto take_fitting = [&] {
     for (auto it = jobs.begin(); it != jobs.end() && rows < options_.max_batch;) {
@@ -108,7 +108,10 @@ std::vector<std::shared_ptr<TensorJob>> TensorWorker::next_batch(std::unique_loc
   for (;;) {
     take_fitting();
     if (rows >= options_.max_batch || queue_.stopping) break;
-    if (queue_.cv.wait_until(lk, deadline) == std::cv_status::timeout) {
+    // Until a request arrives (it may fit), the queue stops, or the oldest has waited max_wait.
+    const std::size_t left = jobs.size();  // those that do not fit
+    if (!clock().wait_until(lk, queue_.cv, deadline,
+                            [&] { return queue_.stopping || jobs.size() > left; })) {
       take_fitting();  // what arrived with the timeout
       break;
     }
@@ -131,7 +134,7 @@ void TensorWorker::run() {
 }
 
 void TensorWorker::execute(std::vector<std::shared_ptr<TensorJob>>& batch) {
-  const auto start = std::chrono::steady_clock::now();
+  const int64_t start = clock().now_ns();
   std::int64_t rows = 0;
   for (auto& j : batch) {
     meter_.set_weight(*j->window, static_cast<double>(j->rows));
@@ -162,13 +165,13 @@ void TensorWorker::execute(std::vector<std::shared_ptr<TensorJob>>& batch) {
   } catch (const std::exception& e) {
     error = ApiError(500, "server_error", "", fmt::format("the engine failed: {}", e.what()));
   }
-  const double run_s = seconds(std::chrono::steady_clock::now() - start);
+  const double run_s = energy::ns_to_s(clock().now_ns() - start);
   std::int64_t offset = 0;
   for (auto& j : batch) {
     TensorJobResult r;
     r.error = error;
     r.batch_rows = static_cast<int>(rows);
-    r.queue_s = seconds(start - j->submitted);
+    r.queue_s = energy::ns_to_s(start - j->submitted_ns);
     r.run_s = run_s;
     if (!error) {
       for (const auto& [name, t] : outputs)

@@ -6,7 +6,7 @@
 // its row count while its batch runs, so a batch's energy is split by rows (docs/measurement.md).
 #pragma once
 
-#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "energy/core/carbon.h"
+#include "energy/core/clock.h"
 #include "energy/core/meter.h"
 #include "engine/engine.h"
 #include "serve/job_queue.h"
@@ -37,7 +38,7 @@ struct TensorJob {
   std::string id;
   engine::NamedTensors inputs;  // all with the same first dimension (the request's rows)
   std::int64_t rows = 0;
-  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
+  int64_t submitted_ns = 0;  // set by submit(), on the worker's clock (TensorWorker::clock())
   std::promise<TensorJobResult> result;
   // Called on the worker thread right after `result` is set; may be empty.
   std::function<void()> on_done;
@@ -47,7 +48,10 @@ struct TensorJob {
 struct TensorWorkerOptions {
   std::size_t max_queue = 256;
   std::int64_t max_batch = 32;  // rows
-  double max_wait_s = 0.005;
+  double max_wait_s = 0.005;    // on `clock`, from the oldest request's arrival
+  // Times the jobs and the batching delay. Null: the meter's clock, so that the timings and the
+  // energy windows share one clock (a FakeClock in tests and replays).
+  std::shared_ptr<energy::Clock> clock;
 };
 
 class TensorWorker {
@@ -60,6 +64,8 @@ class TensorWorker {
   TensorWorker& operator=(const TensorWorker&) = delete;
 
   engine::TensorModel& model() { return model_->tensor(); }
+  // The clock the worker times its jobs and batches with (never null).
+  energy::Clock& clock() const { return *options_.clock; }
   // Checks the inputs (std::invalid_argument naming the problem), then queues; false when the
   // queue is full or shutting down.
   bool submit(std::shared_ptr<TensorJob> job);

@@ -35,6 +35,7 @@ TextWorker::TextWorker(std::string name, std::unique_ptr<engine::Model> model, e
       options_(options),
       metrics_(metrics),
       queue_(options.max_queue) {
+  if (!options_.clock) options_.clock = meter_.options().clock;
   if (options_.parallel < 1) throw std::invalid_argument("parallel must be >= 1");
   if (!(options_.aging_s > 0)) throw std::invalid_argument("the SJF aging time must be > 0 s");
   auto& text = model_->text();  // throws EngineError(kUnsupported) for a tensor model
@@ -57,6 +58,7 @@ int TextWorker::parallel() const {
 }
 
 bool TextWorker::submit(std::shared_ptr<TextJob> job) {
+  job->submitted_ns = clock().now_ns();
   auto& m = model_->text();
   try {
     job->tokens = m.tokenize(job->prompt);
@@ -92,10 +94,10 @@ std::shared_ptr<TextJob> TextWorker::take_next_locked() {
   auto& jobs = queue_.jobs;
   auto next = jobs.begin();
   if (options_.policy == SchedulePolicy::kSjf) {
-    const auto now = std::chrono::steady_clock::now();
+    const int64_t now = clock().now_ns();
     double best = std::numeric_limits<double>::infinity();
     for (auto it = jobs.begin(); it != jobs.end(); ++it) {
-      const double waited = seconds(now - (*it)->submitted);
+      const double waited = energy::ns_to_s(now - (*it)->submitted_ns);
       const double score = (*it)->predicted_tokens * (1.0 - waited / options_.aging_s);
       if (score < best) {  // ties: the older request
         best = score;
@@ -132,13 +134,14 @@ void TextWorker::run() {
 }
 
 std::vector<engine::Token> TextWorker::admit(TextJob& job, TextJobResult& r) {
-  r.queue_s = seconds(std::chrono::steady_clock::now() - job.submitted);
+  const int64_t now = clock().now_ns();
+  r.queue_s = energy::ns_to_s(now - job.submitted_ns);
   r.predicted_tokens = job.predicted_tokens;
   if (job.cancelled) {
     r.error = ApiError(499, "cancelled", "", "the client went away before the request ran");
     return {};
   }
-  if (std::chrono::steady_clock::now() >= job.deadline) {
+  if (now >= job.deadline_ns) {
     r.error = ApiError(503, "timeout", "", "the request timed out waiting in the queue");
     return {};
   }
@@ -154,21 +157,22 @@ TextJobResult TextWorker::execute(TextJob& job) {
   TextJobResult r;
   const auto ids = admit(job, r);
   if (r.error) return r;
-  const auto start = std::chrono::steady_clock::now();
+  energy::Clock& clock = this->clock();
+  const int64_t start = clock.now_ns();
   meter_.set_weight(*job.window, 1.0);
   bool first = true;
   bool timed_out = false;
   r.gen = model_->text().generate(ids, job.sampling, [&](engine::Token, std::string_view piece) {
-    const auto now = std::chrono::steady_clock::now();
+    const int64_t now = clock.now_ns();
     if (first) {
-      r.ttft_s = seconds(now - start);
+      r.ttft_s = energy::ns_to_s(now - start);
       first = false;
     }
     if (job.on_piece) job.on_piece(piece);
-    if (now >= job.deadline) timed_out = true;
+    if (now >= job.deadline_ns) timed_out = true;
     return !job.cancelled && !timed_out;
   });
-  r.total_s = seconds(std::chrono::steady_clock::now() - start);
+  r.total_s = energy::ns_to_s(clock.now_ns() - start);
   if (first) r.ttft_s = r.total_s;
   if (timed_out) {
     r.error = ApiError(504, "timeout", "", "the request timed out while generating");

@@ -10,7 +10,7 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "energy/core/carbon.h"
+#include "energy/core/clock.h"
 #include "energy/core/meter.h"
 #include "engine/engine.h"
 #include "serve/job_queue.h"
@@ -51,8 +52,10 @@ struct TextJob {
   // Called on the worker thread right after `result` is set; may be empty.
   std::function<void()> on_done;
   std::atomic<bool> cancelled{false};
-  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Nanoseconds on the worker's clock (TextWorker::clock()). `submitted` is set by submit();
+  // `deadline` (queue + generation) by the caller, e.g. deadline_after(worker.clock(), s).
+  int64_t submitted_ns = 0;
+  int64_t deadline_ns = energy::kNever;
   std::promise<TextJobResult> result;
   std::optional<energy::Meter::WindowId> window;  // open from submit() to the end of the run
   std::vector<double> features;                   // set by submit(): the predictor's input
@@ -77,6 +80,9 @@ struct TextWorkerOptions {
   // SJF aging: a waiting request's predicted length counts x (1 - waited / aging_s), so after
   // aging_s seconds it goes before every request that arrived after it.
   double aging_s = 10;
+  // Times the jobs (queue, TTFT, total, deadlines, SJF aging). Null: the meter's clock, so that
+  // the timings and the energy windows share one clock (a FakeClock in tests and replays).
+  std::shared_ptr<energy::Clock> clock;
 };
 
 class TextWorker {
@@ -93,6 +99,8 @@ class TextWorker {
   // Sequences per decode step this worker runs: 1 without continuous batching.
   int parallel() const;
   SchedulePolicy policy() const { return options_.policy; }
+  // The clock the worker times its jobs with (never null).
+  energy::Clock& clock() const { return *options_.clock; }
   // Tokenises the prompt (on the calling thread) and queues the job; false when the queue is
   // full or shutting down. A prompt that cannot run is answered through the job's result.
   bool submit(std::shared_ptr<TextJob> job);

@@ -18,23 +18,24 @@ struct Running {
   int slot = 0;
   engine::Generation gen;
   TextJobResult r;
-  std::chrono::steady_clock::time_point start;
+  int64_t start_ns = 0;  // on the worker's clock
   bool first = true;
   bool timed_out = false;
   double weight = 0;  // the meter weight set for the coming step
-  Running(std::shared_ptr<TextJob> j, int s)
-      : job(std::move(j)), slot(s), gen(job->sampling), start(std::chrono::steady_clock::now()) {}
+  Running(std::shared_ptr<TextJob> j, int s, int64_t now_ns)
+      : job(std::move(j)), slot(s), gen(job->sampling), start_ns(now_ns) {}
 };
 
 }  // namespace
 
 void TextWorker::run_batched() {
   auto& dec = *decoder_;
+  energy::Clock& clock = this->clock();
   std::vector<std::unique_ptr<Running>> running;
   const auto end_one = [&](std::size_t i) {
     auto& a = *running[i];
     dec.remove(a.slot);
-    a.r.total_s = seconds(std::chrono::steady_clock::now() - a.start);
+    a.r.total_s = energy::ns_to_s(clock.now_ns() - a.start_ns);
     if (a.first) a.r.ttft_s = a.r.total_s;
     a.r.gen = a.gen.take();
     if (a.timed_out) {
@@ -62,7 +63,7 @@ void TextWorker::run_batched() {
         continue;
       }
       try {
-        auto a = std::make_unique<Running>(job, dec.add(ids, job->sampling));
+        auto a = std::make_unique<Running>(job, dec.add(ids, job->sampling), clock.now_ns());
         a->r = std::move(r);
         running.push_back(std::move(a));
       } catch (const std::invalid_argument& e) {
@@ -101,7 +102,7 @@ void TextWorker::run_batched() {
       }
       continue;
     }
-    const auto now = std::chrono::steady_clock::now();
+    const int64_t now = clock.now_ns();
     for (const auto& s : sampled) {
       const auto it = std::find_if(running.begin(), running.end(),
                                    [&](const auto& a) { return a->slot == s.slot; });
@@ -113,13 +114,13 @@ void TextWorker::run_batched() {
         more = false;
       } else {
         if (a.first) {
-          a.r.ttft_s = seconds(now - a.start);
+          a.r.ttft_s = energy::ns_to_s(now - a.start_ns);
           a.first = false;
         }
         more = a.gen.accept(s.token, s.end_of_generation, s.piece,
                             [&](engine::Token, std::string_view piece) {
                               if (a.job->on_piece) a.job->on_piece(piece);
-                              if (now >= a.job->deadline) a.timed_out = true;
+                              if (now >= a.job->deadline_ns) a.timed_out = true;
                               return !a.job->cancelled && !a.timed_out;
                             });
       }
@@ -128,7 +129,7 @@ void TextWorker::run_batched() {
     // Requests still reading their prompt stop here when cancelled or out of time.
     for (std::size_t i = running.size(); i-- > 0;) {
       auto& a = *running[i];
-      if (a.job->cancelled || now >= a.job->deadline) {
+      if (a.job->cancelled || now >= a.job->deadline_ns) {
         a.timed_out = !a.job->cancelled;
         a.gen.end(engine::StopReason::kCallback);
         end_one(i);

@@ -18,5 +18,5 @@ grep -q -- "--cpu-model" "$TMP/err" || fail "estimate --cpu-model ' ': $(cat "$T
 # Given values still work.
 expect_exit 0 "$WS" measure -q --country FRA --cpu-model "Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz" \
   --json "$TMP/fra.json" -- true
-[[ $(json_get "$TMP/fra.json" 'j["emissions"]["country_iso_code"]') == FRA ]] || fail "--country FRA lost"
+[[ $(json_get "$TMP/fra.json" 'j["carbon"]["country_iso_code"]') == FRA ]] || fail "--country FRA lost"
 echo "empty option values: ok"

@@ -3,7 +3,7 @@
 # write that still fails after the run keeps the figures and the command's exit code (defect 9).
 source "$(dirname "$0")/lib.sh"
 is_summary() {
-  "$PY" -c 'import json,sys; assert json.loads(sys.argv[1])["schema"] == "wattserve.run/1"' "$1"
+  "$PY" -c 'import json,sys; assert json.loads(sys.argv[1])["schema"] == "wattserve.run-record"' "$1"
 }
 
 # A link to /proc/self/fd/1, which is what /dev/stdout is, first: a wattserve that replaced

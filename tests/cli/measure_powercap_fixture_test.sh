@@ -29,7 +29,7 @@ src=$(json_get "$TMP/out.json" 'j["energy"]["source"]')
 "$PY" -c "import sys; sys.exit(0 if abs($got - 182.75) < 1e-9 else 1)" || fail "total $got J, expected 182.75 J"
 [[ $src == counter ]] || fail "source $src, expected counter"
 [[ $(json_get "$TMP/out.json" 'j["energy"]["read_errors"]') == 0 ]] || fail "sensor reads failed"
-per=$(json_get "$TMP/out.json" '{d["id"]: round(d["joules"], 9) for d in j["domains"]}')
+per=$(json_get "$TMP/out.json" '{d["id"]: round(d["joules"], 9) for d in j["energy"]["domains"]}')
 for pair in "rapl:package-0': 150.0" "rapl:package-0/dram': 12.5" "rapl:package-1': 20.25" "rapl:package-0/core': 7.0"; do
   [[ $per == *"$pair"* ]] || fail "domain figures $per lack '$pair'"
 done

@@ -64,9 +64,9 @@ if [[ " ${engines[*]} " == *" llama "* ]]; then
     want=$(head -n 1 "$vocab.out" | xargs | tr ' ' ,)
     expect_exit 0 "$WS" run --model "$model" --prompt "$text" --max-tokens 3 --ignore-eos \
       --temperature 0 --threads 2 --json
-    got=$(json_get "$TMP/out" "','.join(map(str, j['prompt_token_ids']))")
+    got=$(json_get "$TMP/out" "','.join(map(str, j['output']['prompt_token_ids']))")
     [[ $got == "$want" ]] || fail "$model tokenizes '$text' as $got, llama.cpp's reference says $want"
-    [[ $(json_get "$TMP/out" "len(j['token_ids'])") == 3 ]] || fail "$model did not generate"
+    [[ $(json_get "$TMP/out" "len(j['output']['token_ids'])") == 3 ]] || fail "$model did not generate"
   done
 fi
 echo "zoo manifest: ok"

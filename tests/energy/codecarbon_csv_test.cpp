@@ -47,7 +47,12 @@ RunSummary summary() {
   s.window.joules = 111600;
   s.carbon = {500, "test", "France", "FRA", "ile-de-france", "", "", 1};
   s.emissions_kg = 0.0155;
-  s.machine = {"Linux-6.1.0-x86_64", 16, "AMD EPYC 9654", 62.5, 1, "1 x NVIDIA H100"};
+  s.machine.os = "Linux-6.1.0-x86_64";
+  s.machine.cpu_count = 16;
+  s.machine.cpu_model = "AMD EPYC 9654";
+  s.machine.ram_total_gib = 62.5;
+  s.machine.gpu_count = 1;
+  s.machine.gpu_model = "1 x NVIDIA H100";
   return s;
 }
 

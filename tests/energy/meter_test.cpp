@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <future>
 #include <numbers>
 #include <random>
 #include <thread>
@@ -331,6 +332,61 @@ TEST(Meter, RejectsBadInput) {
         make_domain("same", DomainKind::kGpu, Source::kPower), [](double) { return 1.0; }));
   }
   EXPECT_THROW(Meter(std::move(dup)), std::invalid_argument);
+}
+
+// The sampling loop runs on the meter's clock: with a FakeClock it takes one sample each time
+// fake time passes an interval, at exactly that time, and never on real time.
+TEST(Meter, SamplingLoopRunsOnTheMetersClock) {
+  auto fx = constant_power_fixture(10);
+  const int64_t t0 = fx.clock->now_ns();
+  fx.meter->start();  // one sample: the origin
+  ASSERT_TRUE(fx.clock->wait_for_sleepers(1));
+  for (int k = 1; k <= 5; ++k) {
+    fx.clock->advance_ns(100 * kMs);
+    ASSERT_TRUE(fx.clock->wait_for_sleepers(1));  // sampled, and asleep again
+    EXPECT_EQ(fx.meter->samples_taken(), static_cast<uint64_t>(1 + k));
+  }
+  fx.clock->advance_ns(60 * kMs);  // less than an interval: no sample
+  fx.clock->advance_ns(30 * kMs);
+  EXPECT_EQ(fx.clock->sleepers(), 1u);
+  EXPECT_EQ(fx.meter->samples_taken(), 6u);
+  fx.clock->advance_ns(10 * kMs);
+  ASSERT_TRUE(fx.clock->wait_for_sleepers(1));
+  EXPECT_EQ(fx.meter->samples_taken(), 7u);
+  fx.clock->advance_ns(1000 * kMs);  // fell behind by ten intervals: one sample, not a burst
+  ASSERT_TRUE(fx.clock->wait_for_sleepers(1));
+  EXPECT_EQ(fx.meter->samples_taken(), 8u);
+  fx.clock->advance_ns(100 * kMs);  // and the next one an interval after it
+  ASSERT_TRUE(fx.clock->wait_for_sleepers(1));
+  EXPECT_EQ(fx.meter->samples_taken(), 9u);
+  fx.meter->stop();  // wakes the loop without time moving; takes a final sample
+  EXPECT_EQ(fx.meter->samples_taken(), 10u);
+  std::vector<int64_t> at;
+  for (const Sample& s : fx.meter->timeline()) at.push_back((s.t_ns - t0) / kMs);
+  EXPECT_EQ(at, (std::vector<int64_t>{0, 100, 200, 300, 400, 500, 600, 1600, 1700, 1700}));
+  EXPECT_NEAR(fx.meter->totals().joules, 10 * 1.7, 1e-9);
+}
+
+// measure_idle() waits on the meter's clock: it returns once fake time has passed its duration,
+// whether it samples itself (no sampling thread) or the sampling thread does.
+TEST(Meter, MeasureIdleReturnsWhenFakeTimeHasPassed) {
+  for (const bool threaded : {false, true}) {
+    SCOPED_TRACE(threaded ? "sampling thread" : "no sampling thread");
+    auto fx = constant_power_fixture(12);
+    if (threaded) fx.meter->start();
+    const size_t sleepers = threaded ? 2 : 1;
+    auto idle = std::async(std::launch::async, [&] { return fx.meter->measure_idle(kSec); });
+    for (int k = 0; k < 10; ++k) {
+      ASSERT_TRUE(fx.clock->wait_for_sleepers(sleepers));
+      EXPECT_EQ(idle.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+      fx.clock->advance_ns(100 * kMs);
+    }
+    const IdleBaseline b = idle.get();
+    EXPECT_DOUBLE_EQ(b.duration_s, 1.0);
+    ASSERT_EQ(b.watts.size(), 1u);
+    EXPECT_NEAR(b.watts[0], 12, 1e-9);
+    fx.meter->stop();
+  }
 }
 
 // Many threads open and close windows while the sampling thread runs (run under TSan in CI).

@@ -36,7 +36,7 @@ TEST_F(ConfigFile, ReadsServerAndModels) {
   ServeConfig c;
   c.server.port = 9000;
   ModelSpec defaults;
-  defaults.threads = 3;
+  defaults.spec.threads = 3;
   load_serve_config(write(R"(
 [server]
 port = 8123
@@ -68,10 +68,12 @@ max_wait_ms = 2
   EXPECT_DOUBLE_EQ(c.interval_ms, 500);
   ASSERT_EQ(c.models.size(), 2u);
   const auto& m = c.models[0];
-  EXPECT_EQ(m.model, "pycode-small");
-  EXPECT_EQ(m.engine, "llama");
-  EXPECT_EQ(m.threads, 3);  // from the flags
-  EXPECT_EQ(m.text.worker.parallel, 8);
+  EXPECT_EQ(m.spec.model, "pycode-small");
+  EXPECT_EQ(m.spec.engine, "llama");
+  EXPECT_EQ(m.spec.threads, 3);  // from the flags
+  EXPECT_EQ(m.spec.parallel, 8);
+  EXPECT_EQ(text_settings(m).worker.parallel, 8);
+  EXPECT_EQ(m.spec.kv_cache, "f32");  // model::default_model_spec()'s
   EXPECT_EQ(m.text.worker.policy, SchedulePolicy::kSjf);
   EXPECT_DOUBLE_EQ(m.text.worker.aging_s, 5);
   EXPECT_EQ(m.text.chat_template, "chatml");
@@ -79,6 +81,7 @@ max_wait_ms = 2
   EXPECT_DOUBLE_EQ(m.text.slo.e2e_s, 10);
   EXPECT_DOUBLE_EQ(m.text.slo.tpot_s, 0);
   EXPECT_EQ(c.models[1].name, "digits");
+  EXPECT_EQ(c.models[1].spec.parallel, 4);  // serve's default
   EXPECT_EQ(c.models[1].tensor.max_batch, 64);
   EXPECT_DOUBLE_EQ(c.models[1].tensor.max_wait_s, 0.002);
 }
@@ -98,6 +101,17 @@ TEST_F(ConfigFile, MistakesNameTheLineAndKey) {
   EXPECT_NE(error_of("[model]\nmodel = \"m\"\n").find("write each as [[model]]"),
             std::string::npos);
   EXPECT_NE(error_of("[server\n").find(":1:"), std::string::npos);  // a TOML syntax error
+  // Model keys are the model specification's fields, checked by model::set_field.
+  EXPECT_NE(error_of("[[model]]\nmodel = \"m\"\nthreads = 2000\n")
+                .find(":3:11: model.threads: expected an integer in [0, 1024], got 2000"),
+            std::string::npos)
+      << error_of("[[model]]\nmodel = \"m\"\nthreads = 2000\n");
+  EXPECT_NE(error_of("[[model]]\nmodel = \"m\"\nkv_cache = \"q8\"\n")
+                .find("model.kv_cache: expected one of f32, f16"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[model]]\nmodel = \"m\"\nparallel = 2.5\n").find("model.parallel"),
+            std::string::npos);
+  EXPECT_NE(error_of("[[model]]\nmodel = \"m\"\nbatch = 8\n").find("max_batch"), std::string::npos);
   EXPECT_NE(error_of("[[model]]\nmodel = \"m\"\nslo = { ttft = 1 }\n").find("unknown key 'ttft'"),
             std::string::npos);
 }

@@ -375,6 +375,21 @@ TEST(Server, ASlowClientHoldsTheStopNoLongerThanTheDrainTimeout) {
   ::close(fd);
 }
 
+// The server sets request deadlines on its workers' clock, the meter's: a 25 ms timeout runs
+// out in fake time, after the third 10 ms token, whatever real time the request takes.
+TEST(Server, RequestTimeoutsRunOnTheMetersClock) {
+  ServerOptions o;
+  o.request_timeout_s = 0.025;
+  Served s(o);
+  const auto r = request(s.port, "POST", "/v1/completions", completion(10, false));
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_NE(r.body.find("timed out while generating"), std::string::npos) << r.body;
+  const auto recent = json::parse(request(s.port, "GET", "/recent").body);
+  ASSERT_EQ(recent.size(), 1u);
+  EXPECT_EQ(recent[0]["completion_tokens"], 3);
+  EXPECT_DOUBLE_EQ(recent[0]["duration_s"].get<double>(), 0.03);
+}
+
 TEST(Server, EveryRequestIsCountedWithItsStatusAndEveryJouleIsCharged) {
   Served s({}, 2);
   EXPECT_EQ(request(s.port, "POST", "/v1/completions", completion(3, false)).status, 200);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "../run/run_test_util.h"
 
 namespace wattserve::serve {
@@ -71,6 +73,59 @@ TEST(TensorWorker, BatchesSplitsOutputsAndEnergyByRows) {
   EXPECT_NEAR(rb.energy.joules, 0.050, 1e-9);
   EXPECT_NEAR(rc.energy.joules, 0.025, 1e-9);
   EXPECT_EQ(ra.energy.source, "counter");
+}
+
+// The batching delay is on the worker's clock (by default the meter's): a batch short of
+// max_batch waits for more requests until the oldest has waited max_wait in fake time, and no
+// real time releases it.
+TEST(TensorWorker, ABatchIsReleasedWhenFakeTimePassesTheMaxWait) {
+  run::FakeMeter fm(10.0);
+  auto model = std::make_unique<RowModel>(fm.clock);
+  RowModel* raw = model.get();
+  TensorWorkerOptions o;
+  o.max_batch = 4;
+  o.max_wait_s = 1.0;
+  TensorWorker w("m", std::move(model), *fm.meter, {}, 1.0, o);
+  EXPECT_EQ(&w.clock(), fm.clock.get());
+  auto a = job("a", {1, 2}), b = job("b", {3, 4});
+  auto fa = a->result.get_future(), fb = b->result.get_future();
+  ASSERT_TRUE(w.submit(a));
+  ASSERT_TRUE(fm.clock->wait_for_sleepers(1));  // the worker waits for more rows
+  fm.clock->advance_ns(400'000'000);
+  ASSERT_TRUE(w.submit(b));       // joins the waiting batch; the deadline stays a's
+  while (w.queue_length() > 0) {  // until the worker has taken b (a hang fails by the timeout)
+    std::this_thread::yield();
+  }
+  ASSERT_TRUE(fm.clock->wait_for_sleepers(1));  // and waits again
+  fm.clock->advance_ns(599'999'999);
+  EXPECT_EQ(fa.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  fm.clock->advance_ns(1);  // a has waited 1 s
+  const auto ra = fa.get(), rb = fb.get();
+  ASSERT_FALSE(ra.error || rb.error);
+  EXPECT_EQ(raw->batches, (std::vector<std::int64_t>{2}));
+  EXPECT_EQ(ra.batch_rows, 2);
+  EXPECT_DOUBLE_EQ(ra.queue_s, 1.0);
+  EXPECT_DOUBLE_EQ(rb.queue_s, 0.6);
+  EXPECT_DOUBLE_EQ(ra.run_s, 0.01);
+  EXPECT_EQ(rb.outputs.at("y").f32, (std::vector<float>{30, 40}));
+}
+
+// Shutting down releases a waiting batch at once, without fake time moving.
+TEST(TensorWorker, ShutdownReleasesAWaitingBatch) {
+  run::FakeMeter fm(10.0);
+  TensorWorkerOptions o;
+  o.max_batch = 4;
+  o.max_wait_s = 3600;
+  TensorWorker w("m", std::make_unique<RowModel>(fm.clock), *fm.meter, {}, 1.0, o);
+  auto a = job("a", {1, 2});
+  auto fa = a->result.get_future();
+  ASSERT_TRUE(w.submit(a));
+  ASSERT_TRUE(fm.clock->wait_for_sleepers(1));
+  w.shutdown();
+  const auto ra = fa.get();
+  ASSERT_FALSE(ra.error);
+  EXPECT_DOUBLE_EQ(ra.queue_s, 0);
+  EXPECT_EQ(ra.outputs.at("y").f32, (std::vector<float>{10, 20}));
 }
 
 TEST(TensorWorker, RejectsWhatCannotBeBatched) {

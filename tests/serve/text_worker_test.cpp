@@ -252,8 +252,9 @@ TEST(TextWorker, EnginesWithoutBatchingRunOneAtATime) {
 }
 
 // Queues jobs while the first one is held, then lets them run one at a time and returns the
-// order in which they ran.
-std::string run_order(TextWorkerOptions o, std::vector<std::shared_ptr<TextJob>> jobs) {
+// order in which they ran. `before[i]` of fake time passes before job i is submitted.
+std::string run_order(TextWorkerOptions o, std::vector<std::shared_ptr<TextJob>> jobs,
+                      std::vector<int64_t> before = {}) {
   run::FakeMeter fm(kWatts);
   auto model = std::make_unique<FakeText>(fm.clock, false);
   FakeText* raw = model.get();
@@ -261,6 +262,7 @@ std::string run_order(TextWorkerOptions o, std::vector<std::shared_ptr<TextJob>>
   TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, o);
   std::vector<std::future<TextJobResult>> done;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (i < before.size()) fm.clock->advance_ns(before[i]);
     done.push_back(jobs[i]->result.get_future());
     EXPECT_TRUE(w.submit(jobs[i]));
     if (i == 0) raw->gate.wait_arrived();
@@ -284,12 +286,101 @@ TEST(TextWorker, SjfRunsTheShortestPredictedFirst) {
 }
 
 TEST(TextWorker, SjfAgingLetsALongWaitingRequestGoFirst) {
+  // Waiting is timed on the meter's (fake) clock: "long" has waited 11 s when "first" ends, past
+  // aging_s, so its score is < 0; after 5 s it still counts 40 x 0.5 = 20 > 2.
   TextWorkerOptions o;
   o.policy = SchedulePolicy::kSjf;
   o.aging_s = 10;
-  auto old_long = job("long", 40);
-  old_long->submitted -= std::chrono::seconds(11);  // waited past aging_s: its score is < 0
-  EXPECT_EQ(run_order(o, {job("first", 1), job("short", 2), old_long}), "fls");
+  constexpr int64_t kS = 1'000'000'000;
+  EXPECT_EQ(run_order(o, {job("first", 1), job("long", 40), job("short", 2)}, {0, 0, 11 * kS}),
+            "fls");
+  EXPECT_EQ(run_order(o, {job("first", 1), job("long", 40), job("short", 2)}, {0, 0, 5 * kS}),
+            "fsl");
+}
+
+// A request's deadline is on the worker's clock (by default the meter's): one that passes it in
+// fake time while queued is refused with the queue timeout (503), without running, and the
+// others' queue times are the fake time they waited.
+TEST(TextWorker, AQueuedRequestPastItsDeadlineInFakeTimeIsRefused) {
+  for (const bool batching : {false, true}) {
+    SCOPED_TRACE(batching ? "continuous batching" : "one at a time");
+    run::FakeMeter fm(kWatts);
+    auto model = std::make_unique<FakeText>(fm.clock, batching);
+    FakeText* raw = model.get();
+    TextWorkerOptions o;
+    o.parallel = batching ? 4 : 1;
+    TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, o);
+    EXPECT_EQ(&w.clock(), fm.clock.get());
+    auto first = job("first", 1), late = job("late", 1), ok = job("ok", 1);
+    late->deadline_ns = deadline_after(w.clock(), 1.0);
+    ok->deadline_ns = deadline_after(w.clock(), 5.0);
+    auto f1 = first->result.get_future(), f2 = late->result.get_future(),
+         f3 = ok->result.get_future();
+    ASSERT_TRUE(w.submit(first));
+    raw->gate.wait_arrived();  // "first" holds the model
+    ASSERT_TRUE(w.submit(late));
+    ASSERT_TRUE(w.submit(ok));
+    fm.clock->advance_ns(2'000'000'000);
+    raw->gate.open();
+    const auto r1 = f1.get(), r2 = f2.get(), r3 = f3.get();
+    EXPECT_FALSE(r1.error);
+    ASSERT_TRUE(r2.error);
+    EXPECT_EQ(r2.error->status, 503);
+    EXPECT_EQ(r2.error->type, "timeout");
+    EXPECT_TRUE(r2.gen.tokens.empty());
+    EXPECT_DOUBLE_EQ(r2.queue_s, 2.01);  // 2 s, then the 10 ms token of "first"
+    ASSERT_FALSE(r3.error);
+    EXPECT_EQ(r3.gen.tokens.size(), 1u);
+    EXPECT_DOUBLE_EQ(r3.queue_s, 2.01);
+    EXPECT_DOUBLE_EQ(r3.total_s, 0.01);
+  }
+}
+
+// A deadline that passes while generating stops the request at its next token (504); TTFT and
+// the total are the fake time between tokens.
+TEST(TextWorker, ARequestPastItsDeadlineWhileGeneratingStopsWith504) {
+  for (const bool batching : {false, true}) {
+    SCOPED_TRACE(batching ? "continuous batching" : "one at a time");
+    run::FakeMeter fm(kWatts);
+    auto model = std::make_unique<FakeText>(fm.clock, batching);
+    model->gate.open();
+    TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, {});
+    auto j = job("slow", 10);  // a token per 10 ms of fake time
+    j->deadline_ns = deadline_after(w.clock(), 0.025);
+    auto f = j->result.get_future();
+    ASSERT_TRUE(w.submit(j));
+    const auto r = f.get();
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->status, 504);
+    EXPECT_EQ(r.gen.tokens.size(), 3u);  // the third, at 30 ms, is past 25 ms
+    EXPECT_DOUBLE_EQ(r.queue_s, 0);
+    EXPECT_DOUBLE_EQ(r.ttft_s, 0.01);
+    EXPECT_DOUBLE_EQ(r.total_s, 0.03);
+    EXPECT_NEAR(r.energy.joules, 0.3, 1e-9);
+  }
+}
+
+// An explicit clock in the options times the jobs instead of the meter's.
+TEST(TextWorker, TakesItsClockFromTheOptions) {
+  run::FakeMeter fm(kWatts);
+  auto own = std::make_shared<energy::FakeClock>(0);
+  auto model = std::make_unique<FakeText>(fm.clock, false);
+  FakeText* raw = model.get();
+  TextWorkerOptions o;
+  o.clock = own;
+  TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, o);
+  EXPECT_EQ(&w.clock(), own.get());
+  auto j = job("q", 1);
+  auto f = j->result.get_future();
+  ASSERT_TRUE(w.submit(j));
+  raw->gate.wait_arrived();  // started: generating
+  own->advance_ns(250'000'000);
+  raw->gate.open();
+  const auto r = f.get();
+  ASSERT_FALSE(r.error);
+  EXPECT_DOUBLE_EQ(r.queue_s, 0);
+  EXPECT_DOUBLE_EQ(r.total_s, 0.25);  // the model's 10 ms went to the meter's clock only
+  EXPECT_NEAR(r.energy.joules, 0.1, 1e-9);
 }
 
 TEST(TextWorker, AFullQueueRefusesNewRequests) {

@@ -1,7 +1,6 @@
 #include "energy/core/meter.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -64,14 +63,16 @@ void Meter::stop() {
 }
 
 void Meter::run() {
-  auto next = std::chrono::steady_clock::now();
-  const auto period = std::chrono::nanoseconds(opts_.interval_ns);
+  // All on the meter's clock: a FakeClock's advance() runs this loop in fake time.
+  Clock& clock = *opts_.clock;
+  const int64_t period = opts_.interval_ns;
+  int64_t next = clock.now_ns();
   std::unique_lock lk(run_mu_);
   while (running_) {
     next += period;
-    const auto now = std::chrono::steady_clock::now();
+    const int64_t now = clock.now_ns();
     if (next < now) next = now + period;  // fell behind (suspend, overload): do not burst
-    if (run_cv_.wait_until(lk, next, [this] { return !running_; })) break;
+    if (clock.wait_until(lk, run_cv_, next, [this] { return !running_; })) break;
     lk.unlock();
     sample_now();
     lk.lock();
@@ -274,15 +275,14 @@ IdleBaseline Meter::measure_idle(int64_t duration_ns) {
     threaded = running_;
   }
   const WindowId id = begin("idle-baseline");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(duration_ns);
+  Clock& clock = *opts_.clock;
+  const int64_t deadline = clock.now_ns() + duration_ns;
   if (threaded) {
-    std::this_thread::sleep_until(deadline);
+    clock.sleep_until(deadline);
   } else {
     // No sampling thread: sample at the meter's interval ourselves (power sensors need points).
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_until(
-          std::min(deadline,
-                   std::chrono::steady_clock::now() + std::chrono::nanoseconds(opts_.interval_ns)));
+    while (clock.now_ns() < deadline) {
+      clock.sleep_until(std::min(deadline, clock.now_ns() + opts_.interval_ns));
       sample_now();
     }
   }

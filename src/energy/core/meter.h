@@ -28,7 +28,8 @@ namespace wattserve::energy {
 struct MeterOptions {
   int64_t interval_ns = 100'000'000;  // background sampling period (>= 1 ms)
   size_t timeline_capacity = 36'000;  // samples kept for timeline(); 1 h at 100 ms
-  std::shared_ptr<Clock> clock;       // defaults to the system clock
+  // Times samples and paces the sampling loop and measure_idle() (defaults to the system clock).
+  std::shared_ptr<Clock> clock;
 };
 
 // One sample: cumulative joules per meter domain (same order as Meter::domains()).
@@ -114,8 +115,8 @@ class Meter {
 
   void set_idle_baseline(IdleBaseline baseline);
   IdleBaseline idle_baseline() const;
-  // Samples for `duration_ns` of real time with nothing else attributed and returns the mean
-  // power per domain; does not install it (call set_idle_baseline).
+  // Samples for `duration_ns` of the meter's clock with nothing else attributed and returns the
+  // mean power per domain; does not install it (call set_idle_baseline).
   IdleBaseline measure_idle(int64_t duration_ns);
   // Idle baseline from a window measured while the machine was idle.
   static IdleBaseline baseline_from(const WindowReport& idle_window);

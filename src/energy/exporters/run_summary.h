@@ -1,6 +1,6 @@
 // RunSummary: everything known about one measured run (`wattserve measure -- cmd`), filled by
-// the CLI after the run, and its JSON form. The same struct feeds the CodeCarbon-compatible
-// emissions.csv (codecarbon_csv.h). JSON schema: docs/measurement.md.
+// the CLI after the run. It feeds the CodeCarbon-compatible emissions.csv (codecarbon_csv.h) and
+// the run record of `measure --json` (record::measure_record(), src/record/measure_record.h).
 #pragma once
 
 #include <cstdint>
@@ -29,13 +29,18 @@ struct CarbonInfo {
   double pue = 1;                // power usage effectiveness applied to emissions
 };
 
+// The machine a run ran on; record::machine_info() (src/record/machine_info.h) reads it.
 struct MachineInfo {
   std::string os;     // e.g. "Linux-6.1.0-13-amd64-x86_64"
   int cpu_count = 0;  // logical CPUs
   std::string cpu_model;
   double ram_total_gib = 0;
   int gpu_count = 0;
-  std::string gpu_model;  // e.g. "1 x NVIDIA H100 80GB HBM3"
+  std::string gpu_model;           // e.g. "1 x NVIDIA H100 80GB HBM3"
+  std::string kernel;              // kernel release, e.g. "6.1.0-13-amd64"
+  int cpu_cores = 0;               // physical cores (all sockets)
+  std::string gpu_driver;          // e.g. "nvidia 550.54.15"; empty: no GPU domain
+  std::string frequency_governor;  // cpufreq scaling governor(s), e.g. "performance"; "none"
 };
 
 struct RunSummary {
@@ -62,10 +67,7 @@ struct RunSummary {
 // A random (version 4, RFC 4122 variant) UUID, lower-case "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
 std::string make_uuid_v4();
 
+// The process attribution's JSON (the `process` block of a measure record).
 nlohmann::json to_json(const ProcessReport& report);
-nlohmann::json to_json(const RunSummary& summary);
-
-// Writes to_json(summary) (2-space indent, trailing newline) atomically.
-void write_summary_json(const std::string& path, const RunSummary& summary);
 
 }  // namespace wattserve::energy

@@ -1,0 +1,79 @@
+// One measured run of a bench study on the in-process target: a model loaded on its engine and
+// provider behind serve's own workers (TextWorker, TensorWorker), fed a workload in a closed
+// loop (`parallel` requests in flight for text, one batch at a time for tensors) until the
+// request count and the minimum duration are both reached. The whole run sits in one meter
+// window (weight 0, so it takes no share from the requests); every request has its own window,
+// attributed by serve's rule, so a request's joules here are what `serve` would report.
+// Formulas of every metric: docs/bench.md "Metrics".
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench/dataset.h"
+#include "bench/workload.h"
+#include "energy/core/carbon.h"
+#include "energy/core/meter.h"
+#include "model/model_spec.h"
+
+namespace wattserve::bench {
+
+// What one run does.
+struct RunPlan {
+  model::ModelSpec spec;
+  engine::SamplingParams sampling;
+  WorkloadSpec workload;
+  std::string base_dir;  // user workload paths resolve against it (the study file's folder)
+};
+
+// What one run measured (the runner's part of the record).
+struct RunMeasurement {
+  energy::WindowReport energy;  // the run's window
+  nlohmann::json model;         // the resolved model: file, engine, format, versions...
+  nlohmann::json workload;      // the workload as used: name, kind, items
+  nlohmann::json timings;       // latency statistics
+  nlohmann::json metrics;       // throughput, energy per unit, quality
+  CsvTable requests;            // one row per request
+  CsvTable timeline;            // the meter's samples inside the window
+  double load_s = 0;            // model loading (0 when it came from the cache)
+  std::size_t failed_requests = 0;
+};
+
+// Keeps models loaded between runs of the same specification (the run order is shuffled, so a
+// model comes back often); the cache holds every model it has loaded.
+class Runner {
+ public:
+  Runner(energy::Meter& meter, energy::CarbonIntensity carbon, double pue);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Runs one plan. Throws what loading or the workload throws (std::invalid_argument for what
+  // the user can fix, engine::EngineError, std::runtime_error); a run whose requests all fail
+  // throws std::runtime_error with the first request's error.
+  RunMeasurement run(const RunPlan& plan);
+
+  // The engine versions seen so far (engine name -> version).
+  const std::map<std::string, std::string>& engine_versions() const { return versions_; }
+
+ private:
+  struct Target;
+  Target& target(const model::ModelSpec& spec, double& load_s);
+  const Workload& workload(const RunPlan& plan, Target& t);
+
+  energy::Meter& meter_;
+  energy::CarbonIntensity carbon_;
+  double pue_;
+  std::map<std::string, std::unique_ptr<Target>> targets_;  // by the spec's JSON
+  std::map<std::string, std::string> versions_;
+};
+
+// The percentile p (0-100) of xs by linear interpolation between closest ranks (numpy's
+// default, "linear"); NaN for an empty vector.
+double percentile(std::vector<double> xs, double p);
+
+}  // namespace wattserve::bench

@@ -1,0 +1,45 @@
+// A bench sweep: the study's runs (or one shard of them) in run order, each measured by the
+// Runner and stored in the dataset as soon as it ends, with the protocol around them: an idle
+// baseline at the start and every idle_every_min minutes, a cool-down between runs, warm-up
+// runs recorded and flagged. Runs whose record exists are skipped, so rerunning the same command
+// resumes; a run that fails is recorded as failed and the sweep goes on until max_failures.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/design.h"
+#include "bench/progress.h"
+#include "bench/study.h"
+#include "energy/core/carbon.h"
+#include "energy/core/meter.h"
+
+namespace wattserve::bench {
+
+struct SweepOptions {
+  std::string out;                 // the dataset folder
+  std::optional<Shard> shard;      // run only this shard of the design
+  int max_failures = 10;           // stop after more failed runs than this (-1: never)
+  bool retry_failed = false;       // rerun runs recorded as failed
+  energy::CarbonIntensity carbon;  // for emissions
+  double pue = 1;
+  std::string procfs_root = "/proc", sysfs_root = "/sys";  // machine facts
+};
+
+struct SweepResult {
+  std::size_t planned = 0;   // runs in the design (all shards, warm-ups included)
+  std::size_t selected = 0;  // runs of this shard
+  std::size_t skipped = 0;   // already in the dataset
+  std::size_t ok = 0, failed = 0;
+  bool stopped = false;  // max_failures reached
+};
+
+SweepResult run_sweep(const Study& study, const SweepOptions& options, energy::Meter& meter,
+                      Progress& progress);
+
+// "engine=llama model=pycode-tiny" (the configuration's factors, in factor order).
+std::string config_text(const Study& study, const nlohmann::json& config);
+
+}  // namespace wattserve::bench
