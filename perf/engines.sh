@@ -4,7 +4,8 @@
 #
 #   bash perf/engines.sh [--threads N] [--tokens N] [--repeats N] [--llama-bench PATH]
 #
-# Each cell: `wattserve run --temperature 0 --ignore-eos --max-tokens N --warmup 1` (fixed
+# Each cell: `wattserve run --temperature 0 --ignore-eos --max-tokens N --warmup 1 --interval 1000`
+# (the sampling interval these figures were first taken at; fixed
 # prompt; llama with --kv-cache f16, llama.cpp's and llama-bench's default), run --repeats times; the table shows medians of decode tokens/s ((N-1)/(total -
 # TTFT)) and of J/token (meter energy of the run / N, with its source). Wrapper cost: ours and
 # the baseline alternate max(--repeats, 7) times (A B A B ..., so that drifting machine load hits
@@ -51,7 +52,7 @@ cell() {  # MODEL ENGINE QUANT: REPEATS runs -> one JSON line each in $RAW.tmp
   [[ $2 == llama ]] && q+=(--kv-cache f16)  # llama.cpp's default, as llama-bench uses
   for ((i = 0; i < REPEATS; i++)); do
     "$WS" run --model "$1" --engine "$2" "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
-      --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --json | "$PY" -c \
+      --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --interval 1000 --json | "$PY" -c \
       'import json,sys; j=json.load(sys.stdin); j["quant"]=sys.argv[1]; print(json.dumps(j))' "${3:--}" >>"$RAW.tmp"
   done
 }
@@ -96,7 +97,7 @@ ours_run() {  # MODEL ENGINE [QUANT] -> JSON
   local q=(); [[ -n ${3:-} ]] && q=(--quant "$3")
   [[ $2 == llama ]] && q+=(--kv-cache f16)
   "$WS" run --model "$1" --engine "$2" "${q[@]}" --prompt "$PROMPT" --temperature 0 --ignore-eos \
-    --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --context $((TOKENS + 16)) --json
+    --max-tokens "$TOKENS" --threads "$THREADS" --warmup 1 --interval 1000 --context $((TOKENS + 16)) --json
 }
 get() { "$PY" -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 ratio_row() {  # LABEL MODEL OURS... -- BASE...

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <thread>
 
-#include "energy/sensors/discovery.h"
 #include "energy/core/meter.h"
 #include "energy/core/process_attribution.h"
+#include "energy/sensors/discovery.h"
 
 namespace {
 

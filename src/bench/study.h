@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench/workload.h"
+#include "energy/sensors/meter_setup.h"
 #include "engine/engine.h"
 #include "model/model_spec.h"
 
@@ -85,8 +86,9 @@ struct ProtocolSpec {
 
 // [meter]
 struct MeterSpec {
-  int interval_ms = 100;  // sampling interval
-  std::string sensors;    // as `wattserve measure --sensors`; empty: automatic
+  // Sampling interval: the one default of in-process inference (energy/sensors/meter_setup.h).
+  int interval_ms = static_cast<int>(energy::kDefaultMeterIntervalMs);
+  std::string sensors;  // as `wattserve measure --sensors`; empty: automatic
 };
 
 // A resolved study: the file with the --set overrides applied and every default filled in.

@@ -117,6 +117,8 @@ int run_bench(BenchFlags& f) {
   o.retry_failed = f.retry_failed;
   o.carbon = carbon;
   o.pue = f.carbon.pue;
+  o.procfs_root = ms.sel.procfs_root;
+  o.sysfs_root = ms.sel.sysfs_root;
   bench::Progress progress(stderr, !f.quiet && isatty(STDERR_FILENO) == 1, f.quiet);
   progress.note(fmt::format(
       "study {} -> {}{}; energy source: {}", study.study.name, o.out,

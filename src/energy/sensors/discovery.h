@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "energy/core/sensor.h"
 #include "energy/sensors/estimate_sensor.h"
 #include "energy/sensors/external_meter.h"
-#include "energy/core/sensor.h"
 
 namespace wattserve::energy {
 

@@ -6,9 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "energy/core/sysfs_io.h"
 #include "energy/sensors/cpu_power_model.h"
 #include "energy/sensors/ram_power.h"
-#include "energy/core/sysfs_io.h"
 
 namespace wattserve::energy {
 namespace {

@@ -112,7 +112,8 @@ slurm_up() {
   # it need not resolve, and a container's (e.g. a 12-digit id) need not suit Slurm's host lists.
   SLURM_NODE=localhost
   local hw cpus mem topo="" ctld_port slurmd_port k
-  hw=$(slurmd -C 2>/dev/null | head -n 1)
+  # (SLURM_CONF names our slurm.conf, not written yet: slurmd -C reads no system one.)
+  hw=$(SLURM_CONF=$d/slurm.conf slurmd -C 2>/dev/null | head -n 1)
   cpus=$(sed -n 's/.*[[:space:]]CPUs=\([0-9][0-9]*\).*/\1/p' <<<"$hw")
   mem=$(sed -n 's/.*[[:space:]]RealMemory=\([0-9][0-9]*\).*/\1/p' <<<"$hw")
   [[ -n $cpus ]] || cpus=$(nproc)

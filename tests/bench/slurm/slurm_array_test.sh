@@ -19,11 +19,6 @@ unset JOB_COMPLETION_INDEX WATTSERVE_SHARD_COUNT
 slurm_up || fail "could not start the private Slurm"
 slurm_stand_in_check || fail "the stand-in job array did not run"
 
-# TODO(bench): remove this skip once `wattserve bench` is in every build.
-if ! "$WS" bench --help 2>&1 | grep -q "Usage: .*bench"; then
-  echo "SKIP: this wattserve has no bench command (the Slurm cluster itself works)"
-  exit 77
-fi
 ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
 [[ -f $ZOO/manifest.json ]] || fail "no model zoo at $ZOO: run scripts/build_zoo.sh"
 
