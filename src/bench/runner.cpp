@@ -252,11 +252,15 @@ RunMeasurement Runner::run(const RunPlan& plan) {
 #if WATTSERVE_WITH_OCR
   ocr::AccuracyTally ocr_tally;
 #endif
-  const auto fail = [&](std::size_t i, const std::string& id, const std::string& error) {
+  // A failed request keeps the energy its window was charged, when it had one.
+  const auto fail = [&](std::size_t i, const std::string& id, const std::string& error,
+                        const serve::RequestEnergy* e = nullptr) {
     ++m.failed_requests;
     if (first_error.empty()) first_error = error;
     m.requests.add({i, id, "failed", error, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                    nullptr, nullptr, nullptr, nullptr});
+                    e ? json(e->joules) : json(nullptr),
+                    e && e->dynamic_joules >= 0 ? json(e->dynamic_joules) : json(nullptr),
+                    e ? json(e->window_joules) : json(nullptr), nullptr});
   };
 
   const auto run_window = meter_.begin("bench-run", 0);
@@ -266,12 +270,26 @@ RunMeasurement Runner::run(const RunPlan& plan) {
     if (t.kind == WorkloadKind::kText) {
       // Closed loop: `parallel` requests in flight; a finished one is replaced at once.
       const int in_flight = std::max(1, t.text->parallel());
-      std::mutex mu;
-      std::condition_variable cv;
-      std::deque<std::size_t> finished;
+      // Shared with the jobs' on_done (called on the worker thread), so that it outlives this
+      // loop even when the loop leaves by an exception.
+      struct Done {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::deque<std::size_t> finished;
+      };
+      const auto done = std::make_shared<Done>();
       std::map<std::size_t,
                std::pair<std::shared_ptr<serve::TextJob>, std::future<serve::TextJobResult>>>
           open;
+      // Leaving early: the jobs still in flight stop at their next token and are waited for, so
+      // none runs into the next run's measurements.
+      struct Drain {
+        decltype(open)& jobs;
+        ~Drain() {
+          for (auto& [i, jf] : jobs) jf.first->cancelled = true;
+          for (auto& [i, jf] : jobs) jf.second.wait();
+        }
+      } drain{open};
       while (true) {
         while (static_cast<int>(open.size()) < in_flight && pace.more(issued, now_s(clock))) {
           const std::size_t i = static_cast<std::size_t>(issued++);
@@ -279,10 +297,10 @@ RunMeasurement Runner::run(const RunPlan& plan) {
           job->id = fmt::format("bench-{}", i);
           job->prompt = text_item(w, i).prompt;
           job->sampling = plan.sampling;
-          job->on_done = [&mu, &cv, &finished, i] {
-            std::lock_guard lk(mu);
-            finished.push_back(i);
-            cv.notify_all();
+          job->on_done = [done, i] {
+            std::lock_guard lk(done->mu);
+            done->finished.push_back(i);
+            done->cv.notify_all();
           };
           auto fut = job->result.get_future();
           if (!t.text->submit(job)) throw std::runtime_error("the text worker refused a request");
@@ -291,16 +309,16 @@ RunMeasurement Runner::run(const RunPlan& plan) {
         if (open.empty()) break;
         std::size_t i;
         {
-          std::unique_lock lk(mu);
-          cv.wait(lk, [&] { return !finished.empty(); });
-          i = finished.front();
-          finished.pop_front();
+          std::unique_lock lk(done->mu);
+          done->cv.wait(lk, [&] { return !done->finished.empty(); });
+          i = done->finished.front();
+          done->finished.pop_front();
         }
         auto node = open.extract(i);
         const auto r = node.mapped().second.get();
         const auto& item = text_item(w, i);
         if (r.error) {
-          fail(i, item.id, r.error->what());
+          fail(i, item.id, r.error->what(), &r.energy);
           continue;
         }
         ++ok;
@@ -331,7 +349,7 @@ RunMeasurement Runner::run(const RunPlan& plan) {
         const auto r = fut.get();
         const std::string id = fmt::format("batch-{}", i);
         if (r.error) {
-          fail(i, id, r.error->what());
+          fail(i, id, r.error->what(), &r.energy);
           continue;
         }
         ++ok;
@@ -381,7 +399,7 @@ RunMeasurement Runner::run(const RunPlan& plan) {
   }
   m.energy = meter_.end(run_window);
   if (ok == 0) {
-    throw std::runtime_error(first_error.empty() ? "no request ran" : first_error);
+    throw RunFailed(first_error.empty() ? "no request ran" : first_error, m.energy);
   }
 
   std::vector<energy::Sample> samples;
@@ -426,17 +444,20 @@ RunMeasurement Runner::run(const RunPlan& plan) {
       const std::string wk = json({plan.workload.prompts, plan.base_dir}).dump();
       TextQuality q;
       const std::size_t used = std::min<std::size_t>(static_cast<std::size_t>(issued), w.size());
-      for (std::size_t i = 0; i < used; ++i) {
-        if (w.text[i].reference.empty()) continue;
-        auto it = t.scored.find({wk, i});
-        if (it == t.scored.end()) {
-          it =
-              t.scored
-                  .emplace(std::make_pair(wk, i),
-                           reference_loglik(t.text->model(), w.text[i].prompt, w.text[i].reference))
-                  .first;
+      try {
+        for (std::size_t i = 0; i < used; ++i) {
+          if (w.text[i].reference.empty()) continue;
+          auto it = t.scored.find({wk, i});
+          if (it == t.scored.end()) {
+            const auto ll =
+                reference_loglik(t.text->model(), w.text[i].prompt, w.text[i].reference);
+            it = t.scored.emplace(std::make_pair(wk, i), ll).first;
+          }
+          q.add(it->second);
         }
-        q.add(it->second);
+      } catch (const std::exception& err) {  // the run itself was measured: keep it
+        m.metrics["quality_error"] = err.what();
+        q = TextQuality{};
       }
       if (q.items > 0) {
         m.metrics["reference_items"] = q.items;

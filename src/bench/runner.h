@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,13 @@ struct RunMeasurement {
   std::size_t failed_requests = 0;
 };
 
+// A run that was measured but in which no request ended well: its energy still counts.
+struct RunFailed : std::runtime_error {
+  RunFailed(const std::string& what, energy::WindowReport e)
+      : std::runtime_error(what), energy(std::move(e)) {}
+  energy::WindowReport energy;
+};
+
 // Keeps models loaded between runs of the same specification (the run order is shuffled, so a
 // model comes back often); the cache holds every model it has loaded.
 class Runner {
@@ -54,7 +62,8 @@ class Runner {
 
   // Runs one plan. Throws what loading or the workload throws (std::invalid_argument for what
   // the user can fix, engine::EngineError, std::runtime_error); a run whose requests all fail
-  // throws std::runtime_error with the first request's error.
+  // throws RunFailed with the first request's error and the energy the run used. An error
+  // while scoring quality leaves the run measured, with metrics.quality_error.
   RunMeasurement run(const RunPlan& plan);
 
   // The engine versions seen so far (engine name -> version).

@@ -654,8 +654,32 @@ struct Loader {
       fail(src.file(), fmt::format("design.kind = \"{}\" needs at least one factor in [factors]",
                                    to_string(d.kind)));
     }
+    if (study.protocol.cooldown_within_pct > 0 && !(study.protocol.idle_s > 0)) {
+      fail(src.file(),
+           "protocol.cooldown_within_pct waits for power to come back near the idle "
+           "baseline, which needs protocol.idle_s > 0");
+    }
   }
 };
+
+}  // namespace
+
+void check_runnable(const Study& study) {
+  const auto& d = study.design;
+  bool has_model = study.model.contains("model") || study.factor("model") != nullptr;
+  if (!has_model && d.kind == DesignKind::kList && !d.configs.empty()) {
+    has_model = std::all_of(d.configs.begin(), d.configs.end(),
+                            [](const nlohmann::json& c) { return c.contains("model"); });
+  }
+  if (!has_model) {
+    throw std::invalid_argument(
+        fmt::format("{}: no model to run: give model = \"...\" in [model], a factor model = "
+                    "[...], or model in every design.configs entry",
+                    study.path));
+  }
+}
+
+namespace {
 
 Study parse_table(toml::table root, const std::string& source_name,
                   const std::vector<std::string>& sets) {

@@ -122,6 +122,10 @@ Study load_study(const std::string& path, const std::vector<std::string>& sets =
 Study parse_study(std::string_view toml_text, const std::string& source_name,
                   const std::vector<std::string>& sets = {});
 
+// What a study needs to run that a study file may leave out (a file may describe a partial
+// design): a model for every run. Throws std::invalid_argument "FILE: message".
+void check_runnable(const Study& study);
+
 // The resolved study as canonical JSON: every section, every default filled in, numbers typed by
 // their field (integer fields as integers, number fields as floats), factors as an array in
 // order: [{"name", "levels": [...]} or {"name", "range": {"min", "max", "log", "integer"}}].

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <set>
 
 #include "bench/dataset.h"
 #include "bench/runner.h"
@@ -117,10 +118,12 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
   const auto mine = o.shard ? select_shard(plan, *o.shard) : plan;
   res.selected = mine.size();
   const auto done = dataset.finished_ids(!o.retry_failed);
+  const auto ok_ids = dataset.finished_ids(false);
   std::vector<const PlannedRun*> todo;
   for (const auto& r : mine) {
     if (done.count(r.run_id)) {
       ++res.skipped;
+      if (!ok_ids.count(r.run_id)) ++res.failed_before;
     } else {
       todo.push_back(&r);
     }
@@ -128,6 +131,10 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
   if (res.skipped > 0) {
     progress.note(fmt::format("{} of {} runs already in {}: resuming with the other {}",
                               res.skipped, mine.size(), o.out, todo.size()));
+  }
+  if (res.failed_before > 0) {
+    progress.note(fmt::format("{} of them are recorded as failed (--retry-failed reruns them)",
+                              res.failed_before));
   }
   if (todo.empty()) {
     dataset.rebuild_tables();
@@ -143,6 +150,10 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
   const double t_start = now_s(clock);
   double last_idle = -1;
   int failures = 0;
+  // Configurations that ran in this process: the model is warm. One whose warm-ups were
+  // recorded by an earlier invocation gets one unrecorded warm-up before its first measured run
+  // here, so that resuming never measures a cold model.
+  std::set<std::size_t> warm;
 
   for (std::size_t k = 0; k < todo.size(); ++k) {
     const PlannedRun& pr = *todo[k];
@@ -178,6 +189,17 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
                      {"sampling", model::to_json(settings.sampling)},
                      {"workload", workload}};
     rec["machine"] = machine;
+    if (!pr.warmup && study.protocol.warmup_runs > 0 && !warm.count(pr.config_index)) {
+      progress.note(
+          fmt::format("warming up [{}] (not recorded: its recorded warm-ups ran in an "
+                      "earlier invocation)",
+                      cfg));
+      try {
+        runner.run(rp);
+      } catch (const std::exception&) {  // the measured run will fail and say why
+      }
+    }
+    warm.insert(pr.config_index);
     const double t0 = now_s(clock);
     const auto wall0 = clock.wall_ns();
     CsvTable requests, timeline;
@@ -204,14 +226,25 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
       ++res.ok;
     } catch (const std::exception& e) {
       record::set_times(rec, wall0, clock.wall_ns());
+      if (const auto* rf = dynamic_cast<const RunFailed*>(&e)) {  // measured: its energy counts
+        record::set_times(rec, rf->energy);
+        record::EnergyJsonOptions eo;
+        eo.domains = &meter.domains();
+        rec["energy"] = record::energy_json(rf->energy, eo);
+        rec["carbon"] = record::carbon_json(rf->energy.joules, o.carbon, o.pue);
+      }
       record::set_failed(rec, e.what());
       rec["software"] = record::software_json(runner.engine_versions());
       summary = fmt::format("failed: {}", e.what());
       ++res.failed;
       ++failures;
     }
-    dataset.write_run(rec, requests, timeline);
-    dataset.rebuild_tables();
+    try {
+      dataset.write_run(rec, requests, timeline);
+      dataset.rebuild_tables();
+    } catch (const std::invalid_argument& e) {  // runs have happened: not a usage error any more
+      throw std::runtime_error(e.what());
+    }
     progress.end_run(summary, now_s(clock) - t0, now_s(clock) - t_start);
     if (rec["status"] == "failed")
       progress.note(fmt::format("run {} [{}] {}", pr.run_id, cfg, summary));

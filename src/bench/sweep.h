@@ -33,7 +33,8 @@ struct SweepResult {
   std::size_t selected = 0;  // runs of this shard
   std::size_t skipped = 0;   // already in the dataset
   std::size_t ok = 0, failed = 0;
-  bool stopped = false;  // max_failures reached
+  std::size_t failed_before = 0;  // skipped runs whose record says they failed
+  bool stopped = false;           // max_failures reached
 };
 
 SweepResult run_sweep(const Study& study, const SweepOptions& options, energy::Meter& meter,

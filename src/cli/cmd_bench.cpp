@@ -69,6 +69,7 @@ int run_bench(BenchFlags& f) {
   energy::CarbonIntensity carbon;
   try {
     study = bench::load_study(f.study, f.sets);
+    bench::check_runnable(study);
     if (f.shard.find('/') != std::string::npos) {
       shard = bench::parse_shard(f.shard);
     } else if (!f.shard.empty()) {  // --shard N: the count; the index from the environment
@@ -94,6 +95,10 @@ int run_bench(BenchFlags& f) {
     carbon = energy::resolve_carbon(f.carbon.settings());
   } catch (const std::exception& e) {
     eprint("wattserve bench: {}\n", e.what());
+    return 2;
+  }
+  if (f.json && !f.dry_run) {
+    eprint("wattserve bench: --json goes with --dry-run (a run writes its records to --out)\n");
     return 2;
   }
   auto runs = bench::plan_study(study).runs;
@@ -138,9 +143,12 @@ int run_bench(BenchFlags& f) {
     return kOwnFailure;
   }
   meter->stop();
-  progress.note(fmt::format("{} runs: {} ok, {} failed, {} already done{} -> {}", r.selected, r.ok,
-                            r.failed, r.skipped, r.stopped ? " (stopped early)" : "", o.out));
-  return r.failed > 0 || r.stopped ? 1 : 0;
+  progress.note(fmt::format(
+      "{} runs: {} ok, {} failed, {} already done{}{} -> {}", r.selected, r.ok, r.failed, r.skipped,
+      r.failed_before > 0 ? fmt::format(" ({} of them failed)", r.failed_before) : "",
+      r.stopped ? " (stopped early)" : "", o.out));
+  // 0 only when every run of the selection is in the dataset and ended well.
+  return r.failed > 0 || r.failed_before > 0 || r.stopped ? 1 : 0;
 }
 
 int run_merge(const BenchFlags& f) {

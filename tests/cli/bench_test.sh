@@ -81,6 +81,15 @@ EOF
 expect_exit 0 "$WS" bench "$SMOKE" --out "$D" "${FAST[@]}"
 grep -q "12 of 12 runs already in" "$TMP/err" || fail "no resume: $(cat "$TMP/err")"
 
+# A resume never measures a cold model: a configuration whose warm-ups an earlier invocation
+# recorded gets an unrecorded warm-up first.
+m=$("$PY" -c 'import json,sys,os; d=sys.argv[1]; print(next(f for f in sorted(os.listdir(d+"/runs")) if not json.load(open(d+"/runs/"+f))["warmup"]))' "$D")
+rm "$D/runs/$m"
+expect_exit 0 "$WS" bench "$SMOKE" --out "$D" "${FAST[@]}"
+grep -q "warming up" "$TMP/err" || fail "resume without a warm-up: $(cat "$TMP/err")"
+[[ -f $D/runs/$m ]] || fail "the removed run was not run again"
+[[ $(ls "$D/runs" | wc -l) == 12 ]] || fail "the unrecorded warm-up was recorded: $(ls "$D/runs")"
+
 # Status of the finished dataset.
 expect_exit 0 "$WS" bench status "$D" --json
 json_get "$TMP/out" "(j['runs']['done'], j['runs']['remaining'])" | grep -qx "(12, 0)" || fail "status: $(cat "$TMP/out")"
@@ -100,6 +109,10 @@ assert st == [("no-such-model", "failed"), ("pycode-tiny", "ok")], st
 bad = [r for r in recs if r["status"] == "failed"][0]
 assert "no-such-model" in bad["error"], bad["error"]
 EOF
+# Rerunning does not make the failure go away: exit 1 again, and says so.
+expect_exit 1 "$WS" bench "$SMOKE" --out "$TMP/f" "${FAST[@]}" --set 'factors.model=["pycode-tiny","no-such-model"]' \
+  --set protocol.warmup_runs=0 --set design.repeats=1 --set 'factors.engine=["onnx"]'
+grep -q "1 of them failed" "$TMP/err" || fail "rerun hides the failed run: $(cat "$TMP/err")"
 # --max-failures 0 stops at the first failure.
 expect_exit 1 "$WS" bench "$SMOKE" --out "$TMP/g" "${FAST[@]}" --set 'factors.model=["no-such-model"]' \
   --set 'factors.engine=["onnx","llama"]' --set protocol.warmup_runs=0 --set design.repeats=1 --max-failures 0
@@ -146,6 +159,11 @@ expect_exit 2 "$WS" bench "$SMOKE" --dry-run --set design.nope=1
 grep -q "design.nope" "$TMP/err" || fail "$(cat "$TMP/err")"
 expect_exit 2 "$WS" bench "$SMOKE" --dry-run --set sampling.top_p=2
 expect_exit 2 "$WS" bench "$TMP/none.toml" --dry-run
+printf '[study]\nname = "nomodel"\n[factors]\nengine = ["llama"]\n' >"$TMP/nomodel.toml"
+expect_exit 2 "$WS" bench "$TMP/nomodel.toml" --dry-run
+grep -q "no model to run" "$TMP/err" || fail "$(cat "$TMP/err")"
+expect_exit 2 "$WS" bench "$SMOKE" --dry-run --set protocol.idle_s=0 --set protocol.cooldown_within_pct=5
+expect_exit 2 "$WS" bench "$SMOKE" --json --out "$TMP/j"
 expect_exit 2 "$WS" bench "$SMOKE" --shard 3/3 --dry-run
 expect_exit 2 "$WS" bench "$SMOKE" --out "$TMP/m" "${FAST[@]}" --set design.repeats=3
 grep -qi "study" "$TMP/err" || fail "a dataset of another study was reused: $(cat "$TMP/err")"
