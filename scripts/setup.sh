@@ -36,6 +36,8 @@ APT_PACKAGES=(
   chromium
   # validates run records against schemas/run-record.schema.json (tests/cli/run_record_schema_test.sh)
   python3-jsonschema
+  # the bench tests check latency percentiles against numpy's
+  python3-numpy
   # the bench job-array test (tests/bench/slurm/) starts a private single-node Slurm with its
   # own munged; it needs no system slurm.conf and uses no system daemon
   slurm-wlm munge

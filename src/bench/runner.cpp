@@ -110,22 +110,43 @@ struct Runner::Target {
   std::map<std::string, Workload> workloads;  // by the workload spec's JSON
   // Reference log-likelihoods, by workload key and item: scored once per model.
   std::map<std::pair<std::string, std::size_t>, LogLikelihood> scored;
+  std::uint64_t last_used = 0;  // for evicting the least recently used
+  ~Target() {
+    if (text) text->shutdown();
+    if (tensor) tensor->shutdown();
+  }
 };
 
 Runner::Runner(energy::Meter& meter, energy::CarbonIntensity carbon, double pue)
     : meter_(meter), carbon_(std::move(carbon)), pue_(pue) {}
 
-Runner::~Runner() {
-  for (auto& [key, t] : targets_) {
-    if (t->text) t->text->shutdown();
-    if (t->tensor) t->tensor->shutdown();
-  }
+Runner::~Runner() = default;
+
+std::string Runner::key(const model::ModelSpec& spec) {
+  // `batch` only shapes the requests, not the loaded model.
+  auto key_json = model::to_json(spec);
+  key_json.erase("batch");
+  return key_json.dump();
+}
+
+bool Runner::loaded(const model::ModelSpec& spec) const {
+  return targets_.count(key(spec)) > 0;
 }
 
 Runner::Target& Runner::target(const model::ModelSpec& spec, double& load_s) {
-  const std::string key = model::to_json(spec).dump();
+  const std::string key = Runner::key(spec);
   load_s = 0;
-  if (auto it = targets_.find(key); it != targets_.end()) return *it->second;
+  if (auto it = targets_.find(key); it != targets_.end()) {
+    it->second->last_used = ++uses_;
+    return *it->second;
+  }
+  // Keep at most kMaxLoaded models: the least recently used one goes first.
+  while (targets_.size() >= kMaxLoaded) {
+    auto lru = std::min_element(targets_.begin(), targets_.end(), [](const auto& a, const auto& b) {
+      return a.second->last_used < b.second->last_used;
+    });
+    targets_.erase(lru);
+  }
   const auto& clock = *meter_.options().clock;
   const double t0 = now_s(clock);
   auto t = std::make_unique<Target>();
@@ -183,6 +204,7 @@ Runner::Target& Runner::target(const model::ModelSpec& spec, double& load_s) {
   }
   versions_[where.engine] = t->engine_version;
   load_s = now_s(clock) - t0;
+  t->last_used = ++uses_;
   return *targets_.emplace(key, std::move(t)).first->second;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -52,7 +53,7 @@ struct RunFailed : std::runtime_error {
 };
 
 // Keeps models loaded between runs of the same specification (the run order is shuffled, so a
-// model comes back often); the cache holds every model it has loaded.
+// model comes back often): at most kMaxLoaded, the least recently used unloaded first.
 class Runner {
  public:
   Runner(energy::Meter& meter, energy::CarbonIntensity carbon, double pue);
@@ -66,18 +67,24 @@ class Runner {
   // while scoring quality leaves the run measured, with metrics.quality_error.
   RunMeasurement run(const RunPlan& plan);
 
+  // Whether the model of `spec` is loaded now (run() would not load it).
+  bool loaded(const model::ModelSpec& spec) const;
+
   // The engine versions seen so far (engine name -> version).
   const std::map<std::string, std::string>& engine_versions() const { return versions_; }
 
  private:
   struct Target;
+  static std::string key(const model::ModelSpec& spec);
   Target& target(const model::ModelSpec& spec, double& load_s);
   const Workload& workload(const RunPlan& plan, Target& t);
 
   energy::Meter& meter_;
   energy::CarbonIntensity carbon_;
   double pue_;
-  std::map<std::string, std::unique_ptr<Target>> targets_;  // by the spec's JSON
+  static constexpr std::size_t kMaxLoaded = 8;
+  std::map<std::string, std::unique_ptr<Target>> targets_;  // by the spec's JSON (no batch)
+  std::uint64_t uses_ = 0;
   std::map<std::string, std::string> versions_;
 };
 

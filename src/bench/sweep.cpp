@@ -150,9 +150,9 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
   const double t_start = now_s(clock);
   double last_idle = -1;
   int failures = 0;
-  // Configurations that ran in this process: the model is warm. One whose warm-ups were
-  // recorded by an earlier invocation gets one unrecorded warm-up before its first measured run
-  // here, so that resuming never measures a cold model.
+  // Configurations that ran in this process. A measured run whose configuration has not (its
+  // warm-ups were recorded by an earlier invocation), or whose model the runner has unloaded
+  // since, gets one unrecorded warm-up first: no measured run meets a cold model.
   std::set<std::size_t> warm;
 
   for (std::size_t k = 0; k < todo.size(); ++k) {
@@ -189,11 +189,12 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
                      {"sampling", model::to_json(settings.sampling)},
                      {"workload", workload}};
     rec["machine"] = machine;
-    if (!pr.warmup && study.protocol.warmup_runs > 0 && !warm.count(pr.config_index)) {
-      progress.note(
-          fmt::format("warming up [{}] (not recorded: its recorded warm-ups ran in an "
-                      "earlier invocation)",
-                      cfg));
+    if (!pr.warmup && study.protocol.warmup_runs > 0 &&
+        (!warm.count(pr.config_index) || !runner.loaded(rp.spec))) {
+      progress.note(fmt::format("warming up [{}] (not recorded: its recorded warm-ups ran {})", cfg,
+                                warm.count(pr.config_index)
+                                    ? "before its model was unloaded to make room for others"
+                                    : "in an earlier invocation"));
       try {
         runner.run(rp);
       } catch (const std::exception&) {  // the measured run will fail and say why

@@ -1,7 +1,8 @@
 # `wattserve bench` end to end on the zoo: the smoke study (cut short by --set) completes with a
 # record per run, requests/timelines files, runs.csv and a CodeCarbon emissions.csv; rerunning
 # skips everything; a failing configuration is recorded as failed and the sweep goes on; shards
-# are disjoint, cover the design and merge into the whole; `bench status` counts; errors in the
+# are disjoint, cover the design and merge into the whole; `bench status` counts; latency
+# percentiles equal numpy's; errors in the
 # study or in --set exit 2 with FILE:LINE:COL. Needs the llama and onnx engines and the zoo.
 source "$(dirname "$0")/lib.sh"
 ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
@@ -75,6 +76,32 @@ assert {x["run_id"] for x in rows} == ids, "runs.csv rows"
 em = list(csv.reader(open(f"{d}/emissions.csv")))
 assert em[0][:3] == ["timestamp", "project_name", "run_id"], em[0]
 assert len(em) == 1 + len(ids), len(em)
+EOF
+
+# Latency statistics against numpy (the reference): mean and p50/p90/p99 (numpy's default
+# "linear" percentiles) of the requests' TTFT, TPOT and E2E, from requests/<run_id>.csv.
+expect_exit 0 "$WS" bench "$SMOKE" --out "$TMP/p" "${FAST[@]}" --set workload.requests=7 --set design.repeats=1 \
+  --set protocol.warmup_runs=0 --set 'factors.engine=["onnx"]' --set 'factors.model=["pycode-tiny"]'
+"$PY" - "$TMP/p" <<'EOF' || fail "latency statistics differ from numpy"
+import csv, json, os, sys
+import numpy as np
+d = sys.argv[1]
+(f,) = os.listdir(f"{d}/runs")
+r = json.load(open(f"{d}/runs/{f}"))
+rows = [x for x in csv.DictReader(open(f"{d}/requests/{r['run_id']}.csv")) if x["status"] == "ok"]
+assert len(rows) == 7, len(rows)
+for name in ("ttft_s", "tpot_s", "e2e_s"):
+    xs = np.array([float(x[name]) for x in rows if x[name] != ""])
+    got = r["timings"][name]
+    assert got["n"] == len(xs), (name, got)
+    for p in (50, 90, 99):
+        want = float(np.percentile(xs, p))
+        assert abs(got[f"p{p}"] - want) <= 1e-12 + 1e-9 * abs(want), (name, p, got, want)
+    assert abs(got["mean"] - xs.mean()) <= 1e-12 + 1e-9 * abs(xs.mean()), (name, got)
+m = r["metrics"]
+e = r["energy"]["joules"]
+assert abs(m["joules_per_request"] - e / 7) <= 1e-12 * e + 1e-15
+assert abs(m["joules_per_token"] - e / (m["input_tokens"] + m["output_tokens"])) <= 1e-12 * e + 1e-15
 EOF
 
 # Rerunning the same command does nothing but say so.
