@@ -104,6 +104,19 @@ assert abs(m["joules_per_request"] - e / 7) <= 1e-12 * e + 1e-15
 assert abs(m["joules_per_token"] - e / (m["input_tokens"] + m["output_tokens"])) <= 1e-12 * e + 1e-15
 EOF
 
+# The OCR pipeline with its images (when this build has it): character accuracy per run.
+if "$WS" ocr --help >/dev/null 2>&1; then
+  printf '[study]\nname = "ocr"\n[model]\nmodel = "ppocr-v4"\nthreads = 2\n[workload]\nrequests = 2\n[protocol]\nwarmup_runs = 0\nidle_s = 0\n' >"$TMP/ocr.toml"
+  expect_exit 0 "$WS" bench "$TMP/ocr.toml" --out "$TMP/ocr"
+  "$PY" - "$TMP/ocr" <<'EOF' || fail "ocr bench run"
+import json, os, sys
+d = sys.argv[1]
+(f,) = os.listdir(f"{d}/runs")
+m = json.load(open(f"{d}/runs/{f}"))["metrics"]
+assert m["items"] == 2 and 0 <= m["character_accuracy"] <= 1 and m["joules_per_item"] > 0, m
+EOF
+fi
+
 # Rerunning the same command does nothing but say so.
 expect_exit 0 "$WS" bench "$SMOKE" --out "$D" "${FAST[@]}"
 grep -q "12 of 12 runs already in" "$TMP/err" || fail "no resume: $(cat "$TMP/err")"
