@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 namespace wattserve::bench {
@@ -381,10 +382,10 @@ Plan plan_study(const Study& study) {
   const std::size_t n = plan.configs.size();
   const int repeats = study.design.repeats;
 
+  // How many equal configurations come before each one (sampled designs can draw one twice).
   std::vector<int> occurrence(n, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < i; ++j) occurrence[i] += plan.configs[j] == plan.configs[i];
-  }
+  std::map<std::string, int> seen;
+  for (std::size_t i = 0; i < n; ++i) occurrence[i] = seen[plan.configs[i].dump()]++;
 
   // Measured runs (configuration, repeat) in run order.
   std::vector<std::pair<std::size_t, int>> measured;

@@ -677,6 +677,34 @@ void check_runnable(const Study& study) {
                     "[...], or model in every design.configs entry",
                     study.path));
   }
+  // Bounded work: at most kMaxRuns runs, and a maximin search of bounded cost.
+  double configs = 1;
+  switch (d.kind) {
+    case DesignKind::kGrid:
+      for (const auto& f : study.factors) configs *= static_cast<double>(f.levels.size());
+      break;
+    case DesignKind::kRandom:
+    case DesignKind::kLhs:
+      configs = d.samples;
+      break;
+    case DesignKind::kList:
+      configs = static_cast<double>(d.configs.size());
+      break;
+  }
+  const double runs = configs * (d.repeats + study.protocol.warmup_runs);
+  if (runs > kMaxRuns) {
+    throw std::invalid_argument(fmt::format(
+        "{}: the design has {:.0f} configurations x ({} repeats + {} warm-ups) = {:.0f} runs; at "
+        "most {:.0f} (split the study, or lower design.samples / design.repeats / the levels)",
+        study.path, configs, d.repeats, study.protocol.warmup_runs, runs, kMaxRuns));
+  }
+  if (d.kind == DesignKind::kLhs && d.maximin > 1 &&
+      static_cast<double>(d.maximin) * configs * configs > 1e10) {
+    throw std::invalid_argument(fmt::format(
+        "{}: design.maximin = {} over {} samples compares {:.2g} pairs; at most 1e10 "
+        "(lower design.maximin)",
+        study.path, d.maximin, d.samples, static_cast<double>(d.maximin) * configs * configs));
+  }
 }
 
 namespace {

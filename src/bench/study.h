@@ -123,7 +123,10 @@ Study parse_study(std::string_view toml_text, const std::string& source_name,
                   const std::vector<std::string>& sets = {});
 
 // What a study needs to run that a study file may leave out (a file may describe a partial
-// design): a model for every run. Throws std::invalid_argument "FILE: message".
+// design): a model for every run; at most kMaxRuns runs (warm-ups included); for lhs with
+// maximin K over N samples, K x N^2 <= 1e10 distance computations. Throws
+// std::invalid_argument "FILE: message".
+inline constexpr double kMaxRuns = 1e6;
 void check_runnable(const Study& study);
 
 // The resolved study as canonical JSON: every section, every default filled in, numbers typed by

@@ -204,6 +204,10 @@ expect_exit 2 "$WS" bench "$TMP/nomodel.toml" --dry-run
 grep -q "no model to run" "$TMP/err" || fail "$(cat "$TMP/err")"
 expect_exit 2 "$WS" bench "$SMOKE" --dry-run --set protocol.idle_s=0 --set protocol.cooldown_within_pct=5
 expect_exit 2 "$WS" bench "$SMOKE" --json --out "$TMP/j"
+# Designs too large to run (or to plan) are refused at once, not planned for minutes.
+expect_exit 2 "$WS" bench "$LHS" --dry-run --set design.samples=1000000 --set design.maximin=0
+grep -q "at most 1000000" "$TMP/err" || fail "$(cat "$TMP/err")"
+expect_exit 2 "$WS" bench "$LHS" --dry-run --set design.samples=100000 --set design.maximin=100
 expect_exit 2 "$WS" bench "$SMOKE" --shard 3/3 --dry-run
 expect_exit 2 "$WS" bench "$SMOKE" --out "$TMP/m" "${FAST[@]}" --set design.repeats=3
 grep -qi "study" "$TMP/err" || fail "a dataset of another study was reused: $(cat "$TMP/err")"
