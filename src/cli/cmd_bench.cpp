@@ -35,7 +35,7 @@ struct BenchFlags {
   std::vector<std::string> merge_dirs;
   std::string merge_out;
   // status
-  std::string status_dir;
+  std::string status_dir, status_shard;
   bool status_json = false;
 };
 
@@ -171,9 +171,11 @@ int run_status(const BenchFlags& f) {
           fmt::format("{} is not a bench dataset (no study.toml in it)", f.status_dir));
     }
     const auto study = bench::load_study(study_file);
+    auto runs = bench::plan_study(study).runs;
+    if (!f.status_shard.empty())
+      runs = bench::select_shard(runs, bench::parse_shard(f.status_shard));
     std::vector<bench::PlanEntry> planned;
-    for (const auto& r : bench::plan_study(study).runs)
-      planned.push_back({r.run_id, r.config, r.warmup});
+    for (const auto& r : runs) planned.push_back({r.run_id, r.config, r.warmup});
     const auto s = bench::status(f.status_dir, planned, bench::study_hash(study));
     if (f.status_json) {
       fmt::print("{}\n", s.to_json().dump(2));
@@ -234,6 +236,8 @@ Command add_bench(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   status->add_flag("--json", f->status_json, "Print JSON");
+  status->add_option("--shard", f->status_shard,
+                     "The folder holds shard I/N: count only that shard's runs as planned");
   sub->require_subcommand(0, 1);
 
   return {sub, [f, merge, status, sub] {

@@ -178,6 +178,8 @@ cmp -s "$TMP/out" "$TMP/shard2.json" || fail "JOB_COMPLETION_INDEX does not pick
 # Merge: refuses another study; combines shards.
 expect_exit 0 "$WS" bench "$SMOKE" --out "$TMP/s0" --shard 0/2 "${FAST[@]}"
 expect_exit 0 "$WS" bench "$SMOKE" --out "$TMP/s1" --shard 1/2 "${FAST[@]}"
+expect_exit 0 "$WS" bench status "$TMP/s0" --shard 0/2 --json
+json_get "$TMP/out" "j['runs']['remaining']" | grep -qx 0 || fail "shard status: $(cat "$TMP/out")"
 expect_exit 0 "$WS" bench merge "$TMP/s0" "$TMP/s1" --out "$TMP/m"
 "$PY" - "$TMP" <<'EOF' || fail "merge"
 import json, os, sys
