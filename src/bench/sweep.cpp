@@ -67,6 +67,18 @@ double cool_down(energy::Meter& meter, const ProtocolSpec& p) {
   return now_s(clock) - t0;
 }
 
+// A measured window's times, energy block (with the idle baseline it subtracted) and carbon block.
+void set_measured(json& rec, const energy::WindowReport& w, const energy::Meter& meter,
+                  const SweepOptions& o) {
+  record::set_times(rec, w);
+  record::EnergyJsonOptions eo;
+  eo.domains = &meter.domains();
+  const auto idle = meter.idle_baseline();
+  eo.idle = w.has_baseline ? &idle : nullptr;
+  rec["energy"] = record::energy_json(w, eo);
+  rec["carbon"] = record::carbon_json(w.joules, o.carbon, o.pue);
+}
+
 std::string summary_text(const RunMeasurement& m) {
   const auto& x = m.metrics;
   const std::string src = x.value("energy_source", "");
@@ -154,6 +166,8 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
   // warm-ups were recorded by an earlier invocation), or whose model the runner has unloaded
   // since, gets one unrecorded warm-up first: no measured run meets a cold model.
   std::set<std::size_t> warm;
+  constexpr double kTablesEvery_s = 30;
+  double tables_at = now_s(clock);
 
   for (std::size_t k = 0; k < todo.size(); ++k) {
     const PlannedRun& pr = *todo[k];
@@ -207,13 +221,7 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
     std::string summary;
     try {
       auto m = runner.run(rp);
-      record::set_times(rec, m.energy);
-      record::EnergyJsonOptions eo;
-      eo.domains = &meter.domains();
-      const auto idle = meter.idle_baseline();
-      eo.idle = m.energy.has_baseline ? &idle : nullptr;
-      rec["energy"] = record::energy_json(m.energy, eo);
-      rec["carbon"] = record::carbon_json(m.energy.joules, o.carbon, o.pue);
+      set_measured(rec, m.energy, meter, o);
       rec["software"] = record::software_json(
           {{m.model.value("engine", ""), m.model.value("engine_version", "")}});
       rec["config"]["target"] = m.model;
@@ -228,11 +236,7 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
     } catch (const std::exception& e) {
       record::set_times(rec, wall0, clock.wall_ns());
       if (const auto* rf = dynamic_cast<const RunFailed*>(&e)) {  // measured: its energy counts
-        record::set_times(rec, rf->energy);
-        record::EnergyJsonOptions eo;
-        eo.domains = &meter.domains();
-        rec["energy"] = record::energy_json(rf->energy, eo);
-        rec["carbon"] = record::carbon_json(rf->energy.joules, o.carbon, o.pue);
+        set_measured(rec, rf->energy, meter, o);
       }
       record::set_failed(rec, e.what());
       rec["software"] = record::software_json(runner.engine_versions());
@@ -242,7 +246,12 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
     }
     try {
       dataset.write_run(rec, requests, timeline);
-      dataset.rebuild_tables();
+      // The tables are derived from runs/ (re-reading every record): refreshed at most every
+      // kTablesEvery_s while the sweep runs, and always at its end.
+      if (now_s(clock) - tables_at >= kTablesEvery_s) {
+        dataset.rebuild_tables();
+        tables_at = now_s(clock);
+      }
     } catch (const std::invalid_argument& e) {  // runs have happened: not a usage error any more
       throw std::runtime_error(e.what());
     }
@@ -256,6 +265,7 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
       break;
     }
   }
+  dataset.rebuild_tables();
   return res;
 }
 

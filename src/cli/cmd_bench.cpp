@@ -39,6 +39,10 @@ struct BenchFlags {
   bool status_json = false;
 };
 
+const char* env(const char* name) {
+  return std::getenv(name);
+}
+
 std::string default_out(const bench::Study& s) {
   return (std::filesystem::path("results") / s.study.name).string();
 }
@@ -82,7 +86,7 @@ int run_bench(BenchFlags& f) {
                         "the environment",
                         f.shard));
       }
-      shard = bench::shard_from_env([](const char* name) { return std::getenv(name); }, count);
+      shard = bench::shard_from_env(env, count);
       if (!shard) {
         throw std::invalid_argument(
             fmt::format("--shard {}: no array index in the environment (SLURM_ARRAY_TASK_ID or "
@@ -90,7 +94,7 @@ int run_bench(BenchFlags& f) {
                         f.shard));
       }
     } else {
-      shard = bench::shard_from_env([](const char* name) { return std::getenv(name); });
+      shard = bench::shard_from_env(env);
     }
     carbon = energy::resolve_carbon(f.carbon.settings());
   } catch (const std::exception& e) {

@@ -226,8 +226,7 @@ void fill_summary(const MeasureFlags& f, Session& ss, const ChildExit& exit) {
   s.end_wall_ns = s.window.end_wall_ns;
   s.domains = ss.meter->domains();
   const auto& c = ss.carbon;
-  s.carbon = {c.g_per_kwh, c.source,         c.country_name, c.country_iso_code,
-              c.region,    c.cloud_provider, c.cloud_region, f.carbon.pue};
+  s.carbon = {c, f.carbon.pue};
   s.emissions_kg = energy::emissions_kg(s.window.joules, c, f.carbon.pue);
   s.machine = record::machine_info({ss.sel.procfs_root, ss.sel.sysfs_root}, s.domains);
   s.tracking_mode = f.tracking_mode;

@@ -19,16 +19,7 @@ nlohmann::json measure_record(const energy::RunSummary& s, const nlohmann::json&
   eo.idle = &s.idle;
   eo.estimate_reason = &s.sensor_notes;
   r["energy"] = energy_json(s.window, eo);
-  const auto& c = s.carbon;
-  energy::CarbonIntensity intensity;
-  intensity.g_per_kwh = c.g_per_kwh;
-  intensity.source = c.source;
-  intensity.country_name = c.country_name;
-  intensity.country_iso_code = c.country_iso_code;
-  intensity.region = c.region;
-  intensity.cloud_provider = c.cloud_provider;
-  intensity.cloud_region = c.cloud_region;
-  r["carbon"] = carbon_json(s.window.joules, intensity, c.pue);
+  r["carbon"] = carbon_json(s.window.joules, s.carbon, s.carbon.pue);
   r["machine"] = machine_json(s.machine);
   r["software"] = software_json({});
 

@@ -45,7 +45,7 @@ RunSummary summary() {
                       de("rapl:dram-0", DomainKind::kDram, true, 3600),
                       de("nvml:gpu-0", DomainKind::kGpu, true, 72000)};
   s.window.joules = 111600;
-  s.carbon = {500, "test", "France", "FRA", "ile-de-france", "", "", 1};
+  s.carbon = {{500, "test", "France", "FRA", "ile-de-france", "", ""}, 1};
   s.emissions_kg = 0.0155;
   s.machine.os = "Linux-6.1.0-x86_64";
   s.machine.cpu_count = 16;

@@ -215,7 +215,7 @@ energy::RunSummary summary() {
                     {"nvml", "libnvidia-ml.so.1 not found", ""}};
   s.sensors_used = {"estimate"};
   s.estimator_info = {{"cpu_model", "AMD EPYC 9654"}, {"tdp_w", "360"}};
-  s.carbon = {56, "codecarbon global_energy_mix", "France", "FRA", "", "", "", 1.2};
+  s.carbon = {{56, "codecarbon global_energy_mix", "France", "FRA", "", "", ""}, 1.2};
   s.emissions_kg = 108 / 3.6e6 * 1.2 * 56 / 1000;
   s.idle = {{10, 3.2}, 5};
   s.machine.os = "Linux";

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "energy/core/carbon.h"
 #include "energy/core/meter.h"
 #include "energy/core/process_attribution.h"
 #include "energy/core/sensor.h"
@@ -17,16 +18,9 @@
 
 namespace wattserve::energy {
 
-// Grid carbon intensity and where it came from.
-struct CarbonInfo {
-  double g_per_kwh = 0;          // gCO2eq per kWh
-  std::string source;            // e.g. "codecarbon global_energy_mix.json", "user"
-  std::string country_name;      // e.g. "France"
-  std::string country_iso_code;  // ISO 3166-1 alpha-3, e.g. "FRA"
-  std::string region;            // province/state, may be empty
-  std::string cloud_provider;    // "aws", "gcp", "azure" or empty
-  std::string cloud_region;      // e.g. "eu-west-3" or empty
-  double pue = 1;                // power usage effectiveness applied to emissions
+// Grid carbon intensity and where it came from (energy/core/carbon.h), with the facility's PUE.
+struct CarbonInfo : CarbonIntensity {
+  double pue = 1;  // power usage effectiveness applied to emissions
 };
 
 // The machine a run ran on; record::machine_info() (src/record/machine_info.h) reads it.
