@@ -17,3 +17,17 @@ for (model, eng), v in sorted(cells.items()):
     unit = "mJ/token" if model.startswith("pycode") else "mJ/item"
     print(f"{model:<17} {eng:<6} n={len(j):2} {st.mean(j)*1e3:8.3f} {unit}  sd {st.stdev(j)*1e3:7.3f} (CV {st.stdev(j)/st.mean(j)*100:4.1f}%)  "
           f"min {min(j)*1e3:8.3f} max {max(j)*1e3:8.3f}  | {st.median(t):9.1f}/s  {st.mean(x[2] for x in v):5.1f} W")
+
+# Latency: the median over a cell's runs of each run's percentiles (ms).
+print(f"\n{'latency, ms':<24}{'req/run':>8} {'TTFT p50':>9} {'TTFT p99':>9} {'TPOT p50':>9} {'TPOT p99':>9} {'E2E p50':>9} {'E2E p99':>9}"
+      "  (median over the runs of each run's percentiles)")
+groups = {}
+for r in ok:
+    groups.setdefault((r["config.factors.model"], r["config.factors.engine"]), []).append(r)
+for (model, eng), v in sorted(groups.items()):
+    def med(k):
+        xs = [float(x[k]) * 1e3 for x in v if x.get(k)]
+        return f"{st.median(xs):9.3f}" if xs else f"{'':>9}"
+    req = st.median(float(x["metrics.requests_ok"]) for x in v)
+    print(f"{model:<17} {eng:<6}{req:8.0f} {med('timings.ttft_s.p50')} {med('timings.ttft_s.p99')} "
+          f"{med('timings.tpot_s.p50')} {med('timings.tpot_s.p99')} {med('timings.e2e_s.p50')} {med('timings.e2e_s.p99')}")
