@@ -36,8 +36,9 @@ APT_PACKAGES=(
   chromium
   # validates run records against schemas/run-record.schema.json (tests/cli/run_record_schema_test.sh)
   python3-jsonschema
-  # the bench tests check latency percentiles against numpy's
-  python3-numpy
+  # the bench tests check latency percentiles against numpy's, and the load generator's
+  # arrivals against SciPy's Kolmogorov-Smirnov test (tests/cli/bench_load_test.sh)
+  python3-numpy python3-scipy
   # the bench job-array test (tests/bench/slurm/) starts a private single-node Slurm with its
   # own munged; it needs no system slurm.conf and uses no system daemon
   slurm-wlm munge
@@ -137,6 +138,23 @@ step_llama() {
   echo "$LLAMA_BUILD_ID" >"$stamp"
 }
 
+# llama.cpp's own llama-server, from the same source tree: the external baseline of the serving
+# studies (examples/studies/serve-vs-llama-server.toml) and of tests/cli/bench_load_test.sh.
+# The same build perf/llama_tools.sh makes on demand ($DEPS/llama.cpp/bench-build).
+step_llama_server() {
+  local dir="$DEPS/llama.cpp/bench-build" stamp="$DEPS/llama.cpp/bench-build/.stamp"
+  if [[ -x $dir/bin/llama-server && -f $stamp && $(cat "$stamp") == "$LLAMA_BUILD_ID" ]]; then
+    log "llama-server: present"; return
+  fi
+  ((CHECK_ONLY)) && { log "llama-server: missing"; return 1; }
+  log "llama-server: building into $dir (a few minutes on 2 cores)"
+  rm -rf "$dir"
+  # shellcheck source=../perf/llama_tools.sh
+  source "$(dirname "$0")/../perf/llama_tools.sh"
+  WATTSERVE_DEPS="$DEPS" llama_tool llama-server >/dev/null || die "llama-server build failed"
+  echo "$LLAMA_BUILD_ID" >"$stamp"
+}
+
 # The official OpenAI Node client, for the tests of `wattserve serve` (tests/cli/openai_client.cjs).
 step_openai_client() {
   local dest="$DEPS/openai-node" stamp="$DEPS/openai-node/.stamp"
@@ -157,6 +175,7 @@ main() {
     step_apt || rc=1
     step_onnxruntime || rc=1
     step_llama || rc=1
+    step_llama_server || rc=1
     step_openai_client || rc=1
     return $rc
   fi
@@ -164,6 +183,7 @@ main() {
   mkdir -p "$DEPS" || die "cannot create $DEPS"
   step_onnxruntime
   step_llama
+  step_llama_server
   step_openai_client
   log "all dependencies present in $DEPS"
 }

@@ -364,7 +364,8 @@ Dataset Dataset::open(const std::string& dir, const std::string& study_toml,
   if (!held) {
     static const std::set<std::string> own = {"study.toml",    "study.json", "runs",
                                               "requests",      "timelines",  "runs.csv",
-                                              "emissions.csv", "index.json", ".lock"};
+                                              "emissions.csv", "index.json", ".lock",
+                                              "logs"};
     for (const auto& name : sorted_entries(dir)) {
       if (own.count(name) == 0 && !is_temp_file(name)) {
         throw std::runtime_error(fmt::format(

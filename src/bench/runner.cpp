@@ -13,6 +13,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "bench/served_runner.h"
 #include "engine/engines.h"
 #include "serve/tensor_worker.h"
 #include "serve/text_worker.h"
@@ -30,23 +31,12 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-json num(double x) {
-  return std::isfinite(x) ? json(x) : json(nullptr);
-}
-
 double div_or_nan(double a, double b) {
   return b > 0 ? a / b : kNaN;
 }
 
 double now_s(const energy::Clock& clock) {
   return energy::ns_to_s(clock.now_ns());
-}
-
-double mean(const std::vector<double>& xs) {
-  if (xs.empty()) return kNaN;
-  double s = 0;
-  for (double x : xs) s += x;
-  return s / static_cast<double>(xs.size());
 }
 
 // {mean, p50, p90, p99} of a latency, in seconds.
@@ -57,6 +47,8 @@ json latency_stats(const std::vector<double>& xs) {
           {"p99", num(percentile(xs, 99))},
           {"n", xs.size()}};
 }
+
+}  // namespace
 
 CsvTable timeline_table(const std::vector<energy::Sample>& samples,
                         const std::vector<energy::Domain>& domains, int64_t begin_ns) {
@@ -82,17 +74,6 @@ CsvTable timeline_table(const std::vector<energy::Sample>& samples,
     prev = &s;
   }
   return t;
-}
-
-}  // namespace
-
-double percentile(std::vector<double> xs, double p) {
-  if (xs.empty()) return kNaN;
-  std::sort(xs.begin(), xs.end());
-  const double rank = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(xs.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(rank));
-  const auto hi = std::min(lo + 1, xs.size() - 1);
-  return xs[lo] + (xs[hi] - xs[lo]) * (rank - static_cast<double>(lo));
 }
 
 struct Runner::Target {
@@ -237,6 +218,14 @@ struct Pacing {
 }  // namespace
 
 RunMeasurement Runner::run(const RunPlan& plan) {
+  if (plan.serving.served()) {
+    if (!served_) served_ = std::make_unique<ServedRunner>(meter_);
+    return served_->run(plan);
+  }
+  return run_in_process(plan);
+}
+
+RunMeasurement Runner::run_in_process(const RunPlan& plan) {
   validate(plan.workload);
   engine::validate(plan.sampling);
   RunMeasurement m;

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "bench/dataset.h"
+#include "bench/load/serving_spec.h"
+#include "bench/stats.h"
 #include "bench/workload.h"
 #include "energy/core/carbon.h"
 #include "energy/core/meter.h"
@@ -30,6 +32,10 @@ struct RunPlan {
   engine::SamplingParams sampling;
   WorkloadSpec workload;
   std::string base_dir;  // user workload paths resolve against it (the study file's folder)
+  // The target and its load: target.kind "engine" runs in-process (this class); the others go
+  // to a server (ServedRunner, served_runner.h).
+  load::ServingSpec serving;
+  std::string log_path;  // served targets: the server's output goes here ("" -> discarded)
 };
 
 // What one run measured (the runner's part of the record).
@@ -42,6 +48,7 @@ struct RunMeasurement {
   CsvTable requests;            // one row per request
   CsvTable timeline;            // the meter's samples inside the window
   double load_s = 0;            // model loading (0 when it came from the cache)
+  nlohmann::json serving;       // served targets: target, load, pacing, windows, server figures
   std::size_t failed_requests = 0;
 };
 
@@ -78,6 +85,7 @@ class Runner {
   static std::string key(const model::ModelSpec& spec);
   Target& target(const model::ModelSpec& spec, double& load_s);
   const Workload& workload(const RunPlan& plan, Target& t);
+  RunMeasurement run_in_process(const RunPlan& plan);
 
   energy::Meter& meter_;
   energy::CarbonIntensity carbon_;
@@ -86,10 +94,12 @@ class Runner {
   std::map<std::string, std::unique_ptr<Target>> targets_;  // by the spec's JSON (no batch)
   std::uint64_t uses_ = 0;
   std::map<std::string, std::string> versions_;
+  std::unique_ptr<class ServedRunner> served_;  // created by the first served run
 };
 
-// The percentile p (0-100) of xs by linear interpolation between closest ranks (numpy's
-// default, "linear"); NaN for an empty vector.
-double percentile(std::vector<double> xs, double p);
+// The meter's samples of a run as a table: t_s (from begin_ns), wall_ns, then per domain its
+// cumulative joules and the power over the interval before the sample.
+CsvTable timeline_table(const std::vector<energy::Sample>& samples,
+                        const std::vector<energy::Domain>& domains, int64_t begin_ns);
 
 }  // namespace wattserve::bench

@@ -237,11 +237,20 @@ class Reader {
 // --- model and sampling fields --------------------------------------------------------------
 
 const model::FieldInfo* field_info(std::string_view name) {
-  for (const auto* list : {&model::model_spec_fields(), &model::sampling_fields()}) {
+  for (const auto* list :
+       {&model::model_spec_fields(), &model::sampling_fields(), &load::serving_fields()}) {
     for (const auto& f : *list)
       if (f.name == name) return &f;
   }
   return nullptr;
+}
+
+// [target], [load], [serve], [slo]: the serving fields (bench/load/serving_spec.h), whose names
+// are "SECTION.KEY".
+const std::vector<std::string> kServingSections = {"target", "load", "serve", "slo"};
+
+bool is_serving_section(std::string_view s) {
+  return std::find(kServingSections.begin(), kServingSections.end(), s) != kServingSections.end();
 }
 
 std::string field_names(const std::vector<model::FieldInfo>& fields) {
@@ -253,6 +262,11 @@ std::string field_names(const std::vector<model::FieldInfo>& fields) {
 // A value of a model or sampling field, checked by set_field on a scratch spec and typed by its
 // field (integers as integers, numbers as floats). Throws invalid_argument with set_field's text.
 json canonical_field_value(std::string_view name, const json& value) {
+  if (load::is_serving_field(name)) {
+    auto scratch = load::ServingSpec{};
+    load::set_field(scratch, name, value);
+    return model::checked_value(*field_info(name), value);
+  }
   if (model::is_model_field(name)) {
     auto scratch = model::default_model_spec();
     model::set_field(scratch, name, value);
@@ -291,6 +305,7 @@ std::string trim(std::string_view s) {
 }
 
 bool takes_string(const std::vector<std::string>& segments) {
+  if (segments.size() == 3 && segments[0] == "factors") return false;
   if (segments.size() != 2) return false;
   const auto& section = segments[0];
   const auto& key = segments[1];
@@ -298,6 +313,11 @@ bool takes_string(const std::vector<std::string>& segments) {
     const auto* f = field_info(key);
     return f && f->type == "string";
   }
+  if (is_serving_section(section)) {
+    const auto* f = field_info(section + "." + key);
+    return f && f->type == "string";
+  }
+  if (section == "factors" || section == "configs") return false;
   for (const auto& k : study_keys()) {
     if (k.key == section + "." + key) return k.type == "string";
   }
@@ -356,7 +376,29 @@ void apply_set(toml::table& root, const std::string& set, std::size_t index, Sou
 // --- sections -------------------------------------------------------------------------------
 
 const std::vector<std::string> kSections = {"study",  "model",    "sampling", "factors",
-                                            "design", "workload", "protocol", "meter"};
+                                            "design", "workload", "protocol", "meter",
+                                            "target", "load",     "serve",    "slo"};
+
+// A table's entries with the serving sections' nested tables flattened into dotted names:
+// `load.streams = [1, 2]` (or [factors.load] streams = ...) is the entry "load.streams". A
+// nested table of another name stays as it is (a range { min, max }).
+std::vector<std::pair<std::string, const toml::node*>> flat_entries(
+    const toml::table& t, std::vector<const toml::key*>* keys = nullptr) {
+  std::vector<std::pair<std::string, const toml::node*>> out;
+  for (const auto& [k, v] : t) {
+    const std::string name(k.str());
+    if (is_serving_section(name) && v.is_table()) {
+      for (const auto& [k2, v2] : *v.as_table()) {
+        out.emplace_back(name + "." + std::string(k2.str()), &v2);
+        if (keys) keys->push_back(&k2);
+      }
+    } else {
+      out.emplace_back(name, &v);
+      if (keys) keys->push_back(&k);
+    }
+  }
+  return out;
+}
 
 bool valid_name(const std::string& s) {
   if (s.empty()) return false;
@@ -408,6 +450,28 @@ struct Loader {
     }
   }
 
+  // [target], [load], [serve], [slo]: fixed serving fields, stored by their dotted names.
+  void read_serving(Reader& top, const std::string& section) {
+    const toml::table* t = top.get_table(section);
+    if (!t) return;
+    for (const auto& [k, v] : *t) {
+      const std::string key(k.str());
+      const std::string name = section + "." + key;
+      if (!load::is_serving_field(name)) {
+        std::vector<std::string> known;
+        for (const auto& f : load::serving_fields()) {
+          if (f.name.rfind(section + ".", 0) == 0)
+            known.push_back(f.name.substr(section.size() + 1));
+        }
+        fail(src.where(name, k.source()),
+             fmt::format("unknown key '{}' in [{}] (known: {})", key, section, join(known)));
+      }
+      const std::string where = src.where(name, v);
+      study.serving[name] = checked_field_value(where, name, name, to_json_value(src, name, v));
+      fixed_where[name] = fmt::format("[{}] ({})", section, where);
+    }
+  }
+
   void check_not_fixed(const std::string& where, const std::string& name, const std::string& what) {
     if (auto it = fixed_where.find(name); it != fixed_where.end()) {
       fail(where, fmt::format("{} '{}' is also fixed in {}; a field is either fixed or varied",
@@ -455,15 +519,20 @@ struct Loader {
         const std::string path = fmt::format("design.configs[{}]", i);
         if (!e.is_table()) fail(src.where(path, e), path + " must be a table {field = value}");
         json config = json::object();
-        for (const auto& [k, v] : *e.as_table()) {
-          const std::string name(k.str());
+        std::vector<const toml::key*> ckeys;
+        const auto entries = flat_entries(*e.as_table(), &ckeys);
+        for (std::size_t ei = 0; ei < entries.size(); ++ei) {
+          const std::string& name = entries[ei].first;
+          const toml::node& v = *entries[ei].second;
+          const toml::key& k = *ckeys[ei];
           const std::string vpath = path + "." + name;
           const std::string where = src.where(vpath, v);
           if (!field_info(name)) {
             fail(src.where(vpath, k.source()),
-                 fmt::format("unknown field '{}' in {} (known: {}, {})", name, path,
+                 fmt::format("unknown field '{}' in {} (known: {}, {}, {})", name, path,
                              field_names(model::model_spec_fields()),
-                             field_names(model::sampling_fields())));
+                             field_names(model::sampling_fields()),
+                             field_names(load::serving_fields())));
           }
           check_not_fixed(where, name, "configuration field");
           config[name] = checked_field_value(where, vpath, name, to_json_value(src, vpath, v));
@@ -546,33 +615,40 @@ struct Loader {
     }
     // File order: by source position; factors added by --set after, in override order.
     struct Entry {
+      std::string name;
       const toml::key* key;
       const toml::node* value;
       std::tuple<int, std::uint64_t, std::uint64_t, std::size_t> order;
     };
     std::vector<Entry> entries;
-    for (const auto& [k, v] : *t) {
-      const std::string path = "factors." + std::string(k.str());
+    std::vector<const toml::key*> fkeys;
+    const auto flat = flat_entries(*t, &fkeys);
+    for (std::size_t fi = 0; fi < flat.size(); ++fi) {
+      const toml::key& k = *fkeys[fi];
+      const toml::node& v = *flat[fi].second;
+      const std::string path = "factors." + flat[fi].first;
       const auto& pos = k.source().begin;
       const auto* o = src.override_of(path);
       if (pos.line != 0) {  // from the file (or replaced by --set: it keeps its place)
-        entries.push_back({&k, &v, {0, pos.line, pos.column, 0}});
+        entries.push_back({flat[fi].first, &k, &v, {0, pos.line, pos.column, 0}});
       } else {
-        entries.push_back({&k, &v, {1, 0, 0, o ? o->second : 0}});
+        entries.push_back({flat[fi].first, &k, &v, {1, 0, 0, o ? o->second : 0}});
       }
     }
     std::stable_sort(entries.begin(), entries.end(),
                      [](const Entry& a, const Entry& b) { return a.order < b.order; });
     for (const auto& e : entries) {
-      const std::string name(e.key->str());
+      const std::string& name = e.name;
       const std::string path = "factors." + name;
       const std::string where = src.where(path, *e.value);
       const auto* f = field_info(name);
       if (!f) {
         fail(src.where(path, e.key->source()),
-             fmt::format("unknown factor '{}' (known: the model fields {}; the sampling fields {})",
+             fmt::format("unknown factor '{}' (known: the model fields {}; the sampling fields "
+                         "{}; the serving fields {})",
                          name, field_names(model::model_spec_fields()),
-                         field_names(model::sampling_fields())));
+                         field_names(model::sampling_fields()),
+                         field_names(load::serving_fields())));
       }
       check_not_fixed(where, name, "factor");
       Factor factor;
@@ -666,7 +742,11 @@ struct Loader {
 
 void check_runnable(const Study& study) {
   const auto& d = study.design;
-  bool has_model = study.model.contains("model") || study.factor("model") != nullptr;
+  // The in-process engine and `wattserve serve` load the model; an external server or a URL
+  // may serve one the study does not name.
+  const std::string kind = study.serving.value("target.kind", "");
+  bool has_model = study.model.contains("model") || study.factor("model") != nullptr ||
+                   kind == "url" || kind == "external";
   if (!has_model && d.kind == DesignKind::kList && !d.configs.empty()) {
     has_model = std::all_of(d.configs.begin(), d.configs.end(),
                             [](const nlohmann::json& c) { return c.contains("model"); });
@@ -730,6 +810,7 @@ Study parse_table(toml::table root, const std::string& source_name,
   l.read_study(top);
   l.read_fixed(top, "model");
   l.read_fixed(top, "sampling");
+  for (const auto& section : kServingSections) l.read_serving(top, section);
   l.read_design(top);
   l.read_factors(top);
   l.read_workload(top);
@@ -892,7 +973,7 @@ json to_json(const Study& s) {
   if (s.design.kind == DesignKind::kLhs) design["maximin"] = s.design.maximin;
   if (s.design.kind == DesignKind::kList) design["configs"] = s.design.configs;
   const auto& p = s.protocol;
-  return {
+  json out = {
       {"study", {{"name", s.study.name}, {"description", s.study.description}}},
       {"model", s.model},
       {"sampling", s.sampling},
@@ -914,6 +995,10 @@ json to_json(const Study& s) {
         {"order_seed", p.order_seed}}},
       {"meter", {{"interval_ms", s.meter.interval_ms}, {"sensors", s.meter.sensors}}},
   };
+  // The serving fields only when the study sets some (so a study of the in-process engine
+  // keeps the hash it had before they existed).
+  if (!s.serving.empty()) out["serving"] = s.serving;
+  return out;
 }
 
 std::string study_hash(const Study& study) {
@@ -974,14 +1059,23 @@ std::string to_toml(const Study& s) {
           {"warmup_runs", "cooldown_s", "cooldown_within_pct", "cooldown_timeout_s", "idle_s",
            "idle_every_min", "order", "order_seed"});
   section("meter", j["meter"], {"interval_ms", "sensors"});
+  for (const auto& sec : kServingSections) {
+    json values = json::object();
+    for (const auto& [k, v] : s.serving.items()) {
+      if (k.rfind(sec + ".", 0) == 0) values[k.substr(sec.size() + 1)] = v;
+    }
+    if (!values.empty()) section(sec, values, keys(values));
+  }
   return out;
 }
 
 RunSettings run_settings(const Study& study, const nlohmann::json& config) {
-  RunSettings r{model::default_model_spec(), model::default_sampling()};
+  RunSettings r{model::default_model_spec(), model::default_sampling(), {}};
   const auto apply = [&](const json& values) {
     for (const auto& [k, v] : values.items()) {
-      if (model::is_model_field(k)) {
+      if (load::is_serving_field(k)) {
+        load::set_field(r.serving, k, v);
+      } else if (model::is_model_field(k)) {
         model::set_field(r.model, k, v);
       } else {
         model::set_field(r.sampling, k, v);
@@ -990,6 +1084,7 @@ RunSettings run_settings(const Study& study, const nlohmann::json& config) {
   };
   apply(study.model);
   apply(study.sampling);
+  apply(study.serving);
   apply(config);
   return r;
 }
@@ -1032,7 +1127,14 @@ const std::vector<StudyKey>& study_keys() {
       {"meter.interval_ms", "integer", "100", "Meter sampling interval"},
       {"meter.sensors", "string", "\"\"", "As `wattserve measure --sensors`; empty: automatic"},
   };
-  return keys;
+  static const std::vector<StudyKey> all = [] {
+    std::vector<StudyKey> v = keys;
+    for (const auto& f : load::serving_fields()) {
+      v.push_back({f.name, f.type == "number" ? "float" : f.type, f.default_value.dump(), f.help});
+    }
+    return v;
+  }();
+  return all;
 }
 
 std::string sha256_hex(std::string_view bytes) {

@@ -12,6 +12,9 @@
 //   [protocol]  warmup_runs, cooldown_s, cooldown_within_pct, cooldown_timeout_s, idle_s,
 //               idle_every_min, order (shuffled|blocked|sequential), order_seed
 //   [meter]     interval_ms, sensors
+//   [target], [load], [serve], [slo]
+//               the serving fields (bench/load/serving_spec.h): where the requests go and how
+//               they arrive; factors vary them by dotted name ("load.streams")
 //
 // Errors are std::invalid_argument: "FILE:LINE:COL: message" for what the file says, and
 // "--set KEY: message" for what an override says.
@@ -24,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/load/serving_spec.h"
 #include "bench/workload.h"
 #include "energy/sensors/meter_setup.h"
 #include "engine/engine.h"
@@ -99,6 +103,8 @@ struct Study {
   // (only the given ones: the others keep model::default_model_spec()/default_sampling()).
   nlohmann::json model = nlohmann::json::object();
   nlohmann::json sampling = nlohmann::json::object();
+  // The fixed serving fields ([target], [load], [serve], [slo]) by dotted name ("load.rate").
+  nlohmann::json serving = nlohmann::json::object();
   std::vector<Factor> factors;  // in file order (a factor added by --set comes last)
   DesignSpec design;
   WorkloadSpec workload;
@@ -150,6 +156,7 @@ std::string to_toml(const Study& study);
 struct RunSettings {
   model::ModelSpec model;
   engine::SamplingParams sampling;
+  load::ServingSpec serving;
 };
 RunSettings run_settings(const Study& study,
                          const nlohmann::json& config = nlohmann::json::object());

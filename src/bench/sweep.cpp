@@ -187,7 +187,10 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
         now_s(clock) - t_start);
 
     const auto settings = run_settings(study, pr.config);
-    RunPlan rp{settings.model, settings.sampling, study.workload, base_dir};
+    RunPlan rp{
+        settings.model,   settings.sampling,
+        study.workload,   base_dir,
+        settings.serving, settings.serving.served() ? o.out + "/logs/" + pr.run_id + ".log" : ""};
     auto rec = record::start_record("bench", pr.run_id);
     rec["study"] = {{"name", study.study.name}, {"hash", hash}};
     rec["repeat"] = pr.repeat;
@@ -202,8 +205,11 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
                      {"model", model::to_json(settings.model)},
                      {"sampling", model::to_json(settings.sampling)},
                      {"workload", workload}};
+    if (settings.serving.served()) rec["config"]["serving"] = load::to_json(settings.serving);
     rec["machine"] = machine;
-    if (!pr.warmup && study.protocol.warmup_runs > 0 &&
+    // A served target starts its server for every run (nothing stays loaded): its warm-up is
+    // the run's own warm-up requests (load.warmup_requests).
+    if (!pr.warmup && study.protocol.warmup_runs > 0 && !rp.serving.served() &&
         (!warm.count(pr.config_index) || !runner.loaded(rp.spec))) {
       progress.note(fmt::format("warming up [{}] (not recorded: its recorded warm-ups ran {})", cfg,
                                 warm.count(pr.config_index)
@@ -229,6 +235,7 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
       rec["timings"] = m.timings;
       rec["timings"]["load_s"] = m.load_s;
       rec["metrics"] = m.metrics;
+      if (!m.serving.is_null()) rec["serving"] = m.serving;
       requests = std::move(m.requests);
       timeline = std::move(m.timeline);
       summary = summary_text(m);

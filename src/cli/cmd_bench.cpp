@@ -12,6 +12,7 @@
 #include "bench/dataset.h"
 #include "bench/design.h"
 #include "bench/progress.h"
+#include "bench/served_runner.h"
 #include "bench/study.h"
 #include "bench/sweep.h"
 #include "cli/carbon_options.h"
@@ -74,6 +75,7 @@ int run_bench(BenchFlags& f) {
   try {
     study = bench::load_study(f.study, f.sets);
     bench::check_runnable(study);
+    bench::check_served(study);
     if (f.shard.find('/') != std::string::npos) {
       shard = bench::parse_shard(f.shard);
     } else if (!f.shard.empty()) {  // --shard N: the count; the index from the environment

@@ -314,14 +314,15 @@ Command add_serve(CLI::App& app) {
                  "without it run one sequence at a time")
       ->group(model_group);
   sub->add_option("--schedule", f->policy,
-                  "Which waiting request runs next: fcfs (first come, first served) or sjf "
+                  "Which waiting request runs next: fcfs (first come, first served), sjf "
                   "(shortest predicted output first, by a predictor learned from served "
-                  "requests, with aging)")
+                  "requests, with aging) or oracle (benchmarks: as sjf, by the requests' exact "
+                  "bench_output_tokens where given; SJF's upper bound)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"fcfs", "sjf"}))
+      ->check(CLI::IsMember({"fcfs", "sjf", "oracle"}))
       ->group(model_group);
   sub->add_option("--sjf-aging", d.text.worker.aging_s,
-                  "sjf: seconds after which a waiting request goes before every newer one "
+                  "sjf, oracle: seconds after which a waiting request goes before every newer one "
                   "(its predicted length counts x (1 - waited / this))")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 86400.0))

@@ -98,6 +98,19 @@ bool read_bool(const FieldInfo& f, const json& v) {
   return v.get<bool>();
 }
 
+}  // namespace
+
+json checked_value(const FieldInfo& f, const json& v) {
+  if (v.is_null() && f.allow_null) return v;
+  if (f.type == "string") return read_string(f, v);
+  if (f.type == "boolean") return read_bool(f, v);
+  const double x = read_number(f, v);
+  if (f.type == "integer") return static_cast<std::int64_t>(x);
+  return x;
+}
+
+namespace {
+
 FieldInfo string_field(std::string name, std::vector<std::string> choices, bool allow_empty,
                        std::string help) {
   FieldInfo f;

@@ -56,6 +56,11 @@ struct FieldInfo {
 const std::vector<FieldInfo>& model_spec_fields();  // model, engine, provider, ...
 const std::vector<FieldInfo>& sampling_fields();    // max_tokens, temperature, top_k, ...
 
+// Checks a value against a field's type, choices and bounds (as set_field does) and returns it
+// typed by the field (integers as integers, numbers as floats). Throws std::invalid_argument
+// "NAME: expected ..., got ...". For field tables beyond the model's (bench's serving fields).
+nlohmann::json checked_value(const FieldInfo& field, const nlohmann::json& value);
+
 // Sets one field by name from a JSON value. Throws std::invalid_argument for an unknown key
 // (naming the known ones), a wrong type or a value out of range. Integers are accepted for
 // number fields; a number with a fractional part is refused for an integer field.

@@ -278,6 +278,7 @@ TextInferRequest parse_text_infer_request(std::string_view body, const RequestLi
   auto c = completion_request_from(params, false, limits);
   r.prompt = std::move(c.prompt);
   r.sampling = std::move(c.sampling);
+  r.bench_output_tokens = c.bench_output_tokens;
   return r;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,10 +32,11 @@ struct TextInferRequest {
   std::string id;
   std::string prompt;
   engine::SamplingParams sampling;
+  std::optional<int> bench_output_tokens;  // as CompletionRequest's
 };
 // A text model's infer request: one BYTES input "text_input" of shape [1] with the prompt;
 // sampling from "parameters" (max_tokens (default 64), temperature (1), top_k, top_p, seed,
-// stop, ignore_eos), range-checked as in the OpenAI API.
+// stop, ignore_eos, bench_output_tokens), range-checked as in the OpenAI API.
 TextInferRequest parse_text_infer_request(std::string_view body, const RequestLimits& limits);
 
 // "FP32" / "INT64".

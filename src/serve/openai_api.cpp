@@ -106,7 +106,8 @@ json error_body(const ApiError& e) {
 namespace {
 
 // The fields /v1/completions and /v1/chat/completions accept (docs/serve.md, "Accepted fields"):
-// OpenAI's, whose unsupported values are rejected below, and the extensions top_k, ignore_eos.
+// OpenAI's, whose unsupported values are rejected below, and the extensions top_k, ignore_eos,
+// bench_output_tokens.
 // `max` bounds every array and object inside the field while the body is read: larger ones are
 // rejected (their values are never accepted) without being built in memory.
 enum : unsigned { kCompletions = 1, kChat = 2, kBoth = 3 };
@@ -154,6 +155,7 @@ constexpr AcceptedField kAcceptedFields[] = {
     // extensions
     {"top_k", kBoth, 0},
     {"ignore_eos", kBoth, 0},
+    {"bench_output_tokens", kBoth, 0},  // benchmarks: the exact output length
 };
 
 const AcceptedField* accepted_field(std::string_view name, bool chat) {
@@ -335,6 +337,16 @@ CompletionRequest completion_request_from(json& j, bool chat, const RequestLimit
   if (field(j, "seed")) s.seed = static_cast<std::uint32_t>(integer(j, "seed", 0, 0, 0xFFFFFFFEll));
   s.stop = stops(j);
   s.ignore_eos = boolean(j, "ignore_eos", false);
+  if (field(j, "bench_output_tokens")) {
+    const auto n = integer(j, "bench_output_tokens", 0, 1, limits.max_tokens);
+    if (n > s.max_tokens) {
+      throw bad_request("bench_output_tokens",
+                        fmt::format("'bench_output_tokens' ({}) must not exceed the request's "
+                                    "{} ({}): it is the exact output length under that cap",
+                                    n, max_name, s.max_tokens));
+    }
+    r.bench_output_tokens = static_cast<int>(n);
+  }
   r.stream = boolean(j, "stream", false);
   if (const json* so = field(j, "stream_options")) {
     if (!so->is_object()) {

@@ -61,6 +61,11 @@ struct CompletionRequest {
   engine::SamplingParams sampling;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  // Extension for load generators: generate exactly this many tokens (end-of-generation ignored;
+  // a full context or a stop string still ends it), in [1, sampling.max_tokens]. The server
+  // hands it to the worker as TextJob::exact_output_tokens, which the scheduler's predictor
+  // never reads: sampling.max_tokens stays the realistic cap it sees (docs/serve.md).
+  std::optional<int> bench_output_tokens;
 };
 
 // The HTTP APIs' per-request defaults, for fields a request leaves out: the OpenAI API's own
@@ -83,9 +88,10 @@ struct RequestLimits {
 // ApiError(400) naming the parameter for malformed JSON, wrong types, out-of-range values,
 // unsupported options (n > 1, logprobs, tools, a response_format other than text, ...) and
 // fields that are not among the endpoint's accepted ones (docs/serve.md lists them). Defaults:
-// max_tokens 16 (completions) or 256 (chat), temperature 1, top_p 1, top_k 0 (off); ignore_eos
-// and top_k are extensions. What the checks do not need (an unknown field's value, a prompt that
-// is not a string, more stop strings than 4, ...) is not read into memory.
+// max_tokens 16 (completions) or 256 (chat), temperature 1, top_p 1, top_k 0 (off); ignore_eos,
+// top_k and bench_output_tokens (at most the max_tokens cap) are extensions. What the checks do not
+// need (an unknown field's value, a prompt that is not a string, more stop strings than 4, ...) is
+// not read into memory.
 CompletionRequest parse_completion_request(std::string_view body, bool chat,
                                            const RequestLimits& limits = {});
 

@@ -221,7 +221,7 @@ void load_serve_config(const std::string& path, ServeConfig& config, const Model
       r.get("chat_template", m.text.chat_template, {"plain", "chatml"});
       r.get("max_queue", m.text.worker.max_queue, 1, static_cast<double>(1 << 20));
       std::string policy = to_string(m.text.worker.policy);
-      r.get("schedule", policy, {"fcfs", "sjf"});
+      r.get("schedule", policy, {"fcfs", "sjf", "oracle"});
       m.text.worker.policy = parse_schedule_policy(policy);
       r.get("sjf_aging", m.text.worker.aging_s, 0.001, 86400);
       r.get("max_batch", m.tensor.max_batch, 1, static_cast<double>(1 << 20));

@@ -347,6 +347,7 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
     auto job = std::make_shared<TextJob>();
     job->id = new_id(chat ? "chatcmpl-" : "cmpl-");
     job->sampling = cr.sampling;
+    job->exact_output_tokens = cr.bench_output_tokens;  // read only when it runs, and by oracle
     if (chat) {
       job->prompt = render_chat(served.settings.chat_template, cr.messages);
       for (auto& s : chat_stop_strings(served.settings.chat_template)) {

@@ -126,6 +126,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
         r.id.empty() ? fmt::format("infer-{}", reinterpret_cast<std::uintptr_t>(job.get())) : r.id;
     job->prompt = r.prompt;
     job->sampling = r.sampling;
+    job->exact_output_tokens = r.bench_output_tokens;
     job->deadline_ns = deadline_after(s.worker->clock(), options_.request_timeout_s);
     auto result = std::make_shared<std::future<TextJobResult>>(job->result.get_future());
     std::weak_ptr<TextJob> weak = job;

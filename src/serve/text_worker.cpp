@@ -12,15 +12,25 @@
 namespace wattserve::serve {
 
 const char* to_string(SchedulePolicy p) {
-  return p == SchedulePolicy::kSjf ? "sjf" : "fcfs";
+  switch (p) {
+    case SchedulePolicy::kFcfs:
+      return "fcfs";
+    case SchedulePolicy::kSjf:
+      return "sjf";
+    case SchedulePolicy::kOracle:
+      return "oracle";
+  }
+  return "fcfs";
 }
 
 SchedulePolicy parse_schedule_policy(const std::string& name) {
   if (name == "fcfs") return SchedulePolicy::kFcfs;
   if (name == "sjf") return SchedulePolicy::kSjf;
+  if (name == "oracle") return SchedulePolicy::kOracle;
   throw std::invalid_argument(
-      fmt::format("unknown scheduling policy '{}': use fcfs (first come, first served) or sjf "
-                  "(shortest predicted job first)",
+      fmt::format("unknown scheduling policy '{}': use fcfs (first come, first served), sjf "
+                  "(shortest predicted job first) or oracle (shortest job first by the "
+                  "requests' bench_output_tokens, for benchmarks)",
                   name));
 }
 
@@ -93,12 +103,17 @@ void TextWorker::shutdown() {
 std::shared_ptr<TextJob> TextWorker::take_next_locked() {
   auto& jobs = queue_.jobs;
   auto next = jobs.begin();
-  if (options_.policy == SchedulePolicy::kSjf) {
+  if (options_.policy != SchedulePolicy::kFcfs) {
+    const bool oracle = options_.policy == SchedulePolicy::kOracle;
     const int64_t now = clock().now_ns();
     double best = std::numeric_limits<double>::infinity();
     for (auto it = jobs.begin(); it != jobs.end(); ++it) {
-      const double waited = energy::ns_to_s(now - (*it)->submitted_ns);
-      const double score = (*it)->predicted_tokens * (1.0 - waited / options_.aging_s);
+      const TextJob& j = **it;
+      // SJF never reads exact_output_tokens: only the oracle knows the true length.
+      const double length =
+          oracle && j.exact_output_tokens ? *j.exact_output_tokens : j.predicted_tokens;
+      const double waited = energy::ns_to_s(now - j.submitted_ns);
+      const double score = length * (1.0 - waited / options_.aging_s);
       if (score < best) {  // ties: the older request
         best = score;
         next = it;
@@ -149,6 +164,16 @@ std::vector<engine::Token> TextWorker::admit(TextJob& job, TextJobResult& r) {
     r.error = job.prompt_error;
     return {};
   }
+  // The exact output length applies from here on only: submit() and the predictor saw the cap.
+  job.run_sampling = job.sampling;
+  if (job.exact_output_tokens) {
+    if (*job.exact_output_tokens < 1) {
+      r.error = bad_request("bench_output_tokens", "'bench_output_tokens' must be >= 1");
+      return {};
+    }
+    job.run_sampling.max_tokens = *job.exact_output_tokens;
+    job.run_sampling.ignore_eos = true;
+  }
   r.prompt_tokens = static_cast<int>(job.tokens.size());
   return std::move(job.tokens);
 }
@@ -162,7 +187,8 @@ TextJobResult TextWorker::execute(TextJob& job) {
   meter_.set_weight(*job.window, 1.0);
   bool first = true;
   bool timed_out = false;
-  r.gen = model_->text().generate(ids, job.sampling, [&](engine::Token, std::string_view piece) {
+  const engine::SamplingParams& sampling = job.run_sampling;  // with the exact length, if any
+  r.gen = model_->text().generate(ids, sampling, [&](engine::Token, std::string_view piece) {
     const int64_t now = clock.now_ns();
     if (first) {
       r.ttft_s = energy::ns_to_s(now - start);

@@ -2,11 +2,13 @@
 // with continuous batching where the engine has it (llama.cpp: up to `parallel` sequences share
 // each decode step, joining and leaving between steps) and one at a time otherwise. The next
 // request is the oldest (FCFS) or the one with the shortest predicted output, aged so nothing
-// starves (SJF; LengthPredictor learns from every finished request). Each request has a meter
-// window from its arrival to its end, weighted 0 while it waits and by the tokens it puts in
-// each decode step while it runs, so the requests' energies add up to what the meter measured
-// (docs/measurement.md). Streaming requests get their text pieces through a callback on the
-// worker thread; a cancelled job (client gone, timeout) stops at its next token.
+// starves (SJF; LengthPredictor learns from every finished request, under every policy), or, for
+// benchmarks, the one with the shortest exact output length a load generator asked for (oracle:
+// SJF's upper bound; TextJob::exact_output_tokens, read otherwise only as the job starts). Each
+// request has a meter window from its arrival to its end, weighted 0 while it waits and by the
+// tokens it puts in each decode step while it runs, so the requests' energies add up to what the
+// meter measured (docs/measurement.md). Streaming requests get their text pieces through a
+// callback on the worker thread; a cancelled job (client gone, timeout) stops at its next token.
 #pragma once
 
 #include <atomic>
@@ -46,7 +48,17 @@ struct TextJobResult {
 struct TextJob {
   std::string id;
   std::string prompt;
+  // What the client asked for; max_tokens is the cap the predictor's features and the metrics'
+  // "max_tokens" predictor use, with or without exact_output_tokens.
   engine::SamplingParams sampling;
+  // Benchmarks only (the request's bench_output_tokens, in [1, sampling.max_tokens]): generate
+  // exactly this many tokens, ignoring end-of-generation (a stop string or a full context still
+  // ends it). Read only when the job starts (admit(): run_sampling) and by the oracle policy;
+  // never by submit(), the predictor or SJF, so that it cannot hand them the answer.
+  std::optional<int> exact_output_tokens;
+  // Set by admit() when the job starts: what the engine generates with. `sampling`, or with
+  // exact_output_tokens: max_tokens = N and ignore_eos.
+  engine::SamplingParams run_sampling;
   // Called on the worker thread with each generated text piece; may be empty.
   std::function<void(std::string_view)> on_piece;
   // Called on the worker thread right after `result` is set; may be empty.
@@ -66,9 +78,11 @@ struct TextJob {
   std::optional<ApiError> prompt_error;
 };
 
-enum class SchedulePolicy { kFcfs, kSjf };
+// kOracle: as kSjf, but by TextJob::exact_output_tokens where a job has it (its predicted length
+// otherwise): the best SJF could do with a perfect predictor, for benchmarks.
+enum class SchedulePolicy { kFcfs, kSjf, kOracle };
 const char* to_string(SchedulePolicy policy);
-// "fcfs" or "sjf"; std::invalid_argument otherwise.
+// "fcfs", "sjf" or "oracle"; std::invalid_argument otherwise.
 SchedulePolicy parse_schedule_policy(const std::string& name);
 
 struct TextWorkerOptions {
@@ -77,8 +91,8 @@ struct TextWorkerOptions {
   // one at a time.
   int parallel = 4;
   SchedulePolicy policy = SchedulePolicy::kFcfs;
-  // SJF aging: a waiting request's predicted length counts x (1 - waited / aging_s), so after
-  // aging_s seconds it goes before every request that arrived after it.
+  // SJF and oracle aging: a waiting request's predicted (oracle: exact) length counts
+  // x (1 - waited / aging_s), so after aging_s seconds it goes before every newer request.
   double aging_s = 10;
   // Times the jobs (queue, TTFT, total, deadlines, SJF aging). Null: the meter's clock, so that
   // the timings and the energy windows share one clock (a FakeClock in tests and replays).
@@ -117,8 +131,8 @@ class TextWorker {
   // Ends the job's window if open, records metrics and the predictor's error, learns from it,
   // and hands the result to the waiting HTTP thread.
   void finish(TextJob& job, TextJobResult r);
-  // The job's first checks before it runs: cancelled, past its deadline, bad prompt. Returns
-  // the prompt's tokens, or an error in `r`.
+  // The job's first checks before it runs: cancelled, past its deadline, bad prompt; sets its
+  // run_sampling. Returns the prompt's tokens, or an error in `r`.
   std::vector<engine::Token> admit(TextJob& job, TextJobResult& r);
 
   std::string name_;

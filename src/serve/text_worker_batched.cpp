@@ -23,7 +23,7 @@ struct Running {
   bool timed_out = false;
   double weight = 0;  // the meter weight set for the coming step
   Running(std::shared_ptr<TextJob> j, int s, int64_t now_ns)
-      : job(std::move(j)), slot(s), gen(job->sampling), start_ns(now_ns) {}
+      : job(std::move(j)), slot(s), gen(job->run_sampling), start_ns(now_ns) {}
 };
 
 }  // namespace

@@ -190,6 +190,27 @@ TEST(KserveRequest, TextInputAndParameters) {
       "shape": [1], "data": ["x", "y"]}]})",
                                         {}),
                ApiError);
+  // The benchmark extension, under the max_tokens cap (64 by default).
+  const auto bench = [](const std::string& params) {
+    return parse_text_infer_request(
+        R"({"inputs": [{"name": "text_input", "datatype": "BYTES", "shape": [1], "data": ["x"]}],
+            "parameters": )" +
+            params + "}",
+        {});
+  };
+  EXPECT_EQ(bench(R"({"bench_output_tokens": 64})").bench_output_tokens, 64);
+  EXPECT_EQ(bench(R"({"bench_output_tokens": 64})").sampling.max_tokens, 64);
+  EXPECT_FALSE(bench("{}").bench_output_tokens.has_value());
+  for (const char* p :
+       {R"({"bench_output_tokens": 65})", R"({"max_tokens": 3, "bench_output_tokens": 4})",
+        R"({"bench_output_tokens": 0})"}) {
+    try {
+      bench(p);
+      ADD_FAILURE() << p;
+    } catch (const ApiError& e) {
+      EXPECT_EQ(e.param, "bench_output_tokens") << p;
+    }
+  }
   // The fuzzer's input: a datatype that is an array; and a name that is a number.
   EXPECT_THROW(parse_text_infer_request(R"({"inputs": [{"name": "text_input", "shape": [1],
       "datatype": ["def f("]}], "parameters": {"max_tokens": 2, "tempertaure": 0}})",

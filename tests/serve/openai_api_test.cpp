@@ -211,6 +211,50 @@ TEST(OpenAiRequest, AcceptedFieldsWithTheirHarmlessValues) {
   EXPECT_EQ(r.messages.at(0).content, "x");
 }
 
+// The benchmark extension: an exact output length under the max_tokens cap, kept apart from the
+// sampling (whose max_tokens stays the cap the scheduler's predictor sees).
+TEST(OpenAiRequest, BenchOutputTokensIsAnExactLengthUnderTheCap) {
+  auto r = parse_completion_request(
+      R"({"model": "m", "prompt": "x", "max_tokens": 40, "bench_output_tokens": 7})", false);
+  EXPECT_EQ(r.bench_output_tokens, 7);
+  EXPECT_EQ(r.sampling.max_tokens, 40);
+  EXPECT_FALSE(r.sampling.ignore_eos);
+  EXPECT_FALSE(parse_completion_request(R"({"model": "m", "prompt": "x"})", false)
+                   .bench_output_tokens.has_value());
+  EXPECT_FALSE(parse_completion_request(
+                   R"({"model": "m", "prompt": "x", "bench_output_tokens": null})", false)
+                   .bench_output_tokens.has_value());
+  r = parse_completion_request(
+      R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+          "max_completion_tokens": 10, "bench_output_tokens": 10})",
+      true);
+  EXPECT_EQ(r.bench_output_tokens, 10);
+  EXPECT_EQ(r.sampling.max_tokens, 10);
+  for (const char* bad : {"0", "-1", "\"5\"", "2.5", "true", "99999999999999999999", "4097"}) {
+    const auto e = error_of(std::string(R"({"model": "m", "prompt": "x", "max_tokens": 40, )") +
+                            R"("bench_output_tokens": )" + bad + "}");
+    EXPECT_EQ(e.status, 400) << bad;
+    EXPECT_EQ(e.param, "bench_output_tokens") << bad;
+  }
+  // Over the cap: the request's max_tokens, or its default (16 for completions, 256 for chat).
+  auto e = error_of(R"({"model": "m", "prompt": "x", "max_tokens": 8, "bench_output_tokens": 9})");
+  EXPECT_EQ(e.param, "bench_output_tokens");
+  EXPECT_NE(std::string(e.what()).find("max_tokens (8)"), std::string::npos) << e.what();
+  EXPECT_EQ(error_of(R"({"model": "m", "prompt": "x", "bench_output_tokens": 17})").param,
+            "bench_output_tokens");
+  e = error_of(R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+                   "max_completion_tokens": 4, "bench_output_tokens": 5})",
+               true);
+  EXPECT_EQ(e.param, "bench_output_tokens");
+  EXPECT_NE(std::string(e.what()).find("max_completion_tokens (4)"), std::string::npos) << e.what();
+  EXPECT_EQ(parse_completion_request(
+                R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+                    "bench_output_tokens": 256})",
+                true)
+                .bench_output_tokens,
+            256);
+}
+
 // Values the parser does not keep in memory (defect 10) still get their own errors.
 TEST(OpenAiRequest, OversizedValuesAre400WithTheParameter) {
   const struct {

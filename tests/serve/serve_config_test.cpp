@@ -95,7 +95,7 @@ TEST_F(ConfigFile, MistakesNameTheLineAndKey) {
   EXPECT_NE(error_of("[server]\nport = 70000\n").find("server.port must be in [0, 65535]"),
             std::string::npos);
   EXPECT_NE(error_of("[[model]]\nmodel = \"m\"\nschedule = \"lifo\"\n")
-                .find("model.schedule must be one of fcfs, sjf, not 'lifo'"),
+                .find("model.schedule must be one of fcfs, sjf, oracle, not 'lifo'"),
             std::string::npos);
   EXPECT_NE(error_of("[[model]]\nengine = \"llama\"\n").find("needs model = "), std::string::npos);
   EXPECT_NE(error_of("[model]\nmodel = \"m\"\n").find("write each as [[model]]"),

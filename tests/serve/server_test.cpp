@@ -1,7 +1,8 @@
 // The server over real loopback sockets, with a fake text model whose generation a test can hold:
 // streams carry one id, limits and the API key apply before a body is read, idle and slow
 // connections and requests in flight leave /health and new requests alone, a stop finishes the
-// streams in flight within the drain timeout, and every joule ends in a request or in idle.
+// streams in flight within the drain timeout, every joule ends in a request or in idle, and
+// bench_output_tokens gives its exact length on the OpenAI and KServe routes.
 // No sleeps: the tests hold the model at a gate and wait for states, with bounds that only
 // catch hangs.
 #include "serve/server.h"
@@ -388,6 +389,35 @@ TEST(Server, RequestTimeoutsRunOnTheMetersClock) {
   ASSERT_EQ(recent.size(), 1u);
   EXPECT_EQ(recent[0]["completion_tokens"], 3);
   EXPECT_DOUBLE_EQ(recent[0]["duration_s"].get<double>(), 0.03);
+}
+
+// bench_output_tokens over HTTP: exactly that many tokens under a larger cap, finish_reason
+// "length", on both APIs; over the cap it is a 400 naming it.
+TEST(Server, BenchOutputTokensGivesExactlyThatManyTokens) {
+  Served s;
+  auto r = request(s.port, "POST", "/v1/completions",
+                   R"({"model": "fake", "prompt": "def f", "max_tokens": 40,
+                       "bench_output_tokens": 3})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json b = json::parse(r.body);
+  EXPECT_EQ(b["usage"]["completion_tokens"], 3);
+  EXPECT_EQ(b["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(b["choices"][0]["text"], "xxx");
+  r = request(s.port, "POST", "/v1/chat/completions",
+              R"({"model": "fake", "messages": [{"role": "user", "content": "hi"}],
+                  "max_completion_tokens": 40, "bench_output_tokens": 2})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["usage"]["completion_tokens"], 2);
+  r = request(s.port, "POST", "/v2/models/fake/infer",
+              R"({"inputs": [{"name": "text_input", "datatype": "BYTES", "shape": [1],
+                  "data": ["def f"]}], "parameters": {"bench_output_tokens": 4}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["parameters"]["completion_tokens"], 4);
+  r = request(s.port, "POST", "/v1/completions",
+              R"({"model": "fake", "prompt": "def f", "max_tokens": 4,
+                  "bench_output_tokens": 5})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["error"]["param"], "bench_output_tokens");
 }
 
 TEST(Server, EveryRequestIsCountedWithItsStatusAndEveryJouleIsCharged) {

@@ -1,8 +1,10 @@
 // TextWorker on a fake text model: continuous batching (requests join a running batch between
 // steps, each step's energy split by the tokens each request put in it, the requests' energies
-// adding up to the meter's), scheduling (FCFS, SJF by predicted length, aging), and the
-// one-at-a-time path for engines without a batch decoder. A gate in the fake engine holds the
-// first step until the test has queued the rest, so batch composition is deterministic.
+// adding up to the meter's), scheduling (FCFS, SJF by predicted length, aging; oracle by exact
+// length), benchmark requests' exact output lengths (past end-of-generation, hidden from the
+// predictor and SJF), and the one-at-a-time path for engines without a batch decoder. A gate in
+// the fake engine holds the first step until the test has queued the rest, so batch composition
+// is deterministic.
 #include "serve/text_worker.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +14,7 @@
 #include <thread>
 
 #include "../run/run_test_util.h"
+#include "engine/generation.h"
 
 namespace wattserve::serve {
 namespace {
@@ -46,11 +49,15 @@ class Gate {
   bool arrived_ = false, open_ = false, passed_ = false;
 };
 
-// Tokens are bytes + 1; a sequence generates 100, 101, ... ("a", "b", ... as pieces).
+// Tokens are bytes + 1; a sequence generates 100, 101, ... ("a", "b", ... as pieces); from its
+// token number `eog_at` on (>= 0), every token is an end-of-generation token.
 class FakeDecoder final : public engine::BatchDecoder {
  public:
-  FakeDecoder(int capacity, std::shared_ptr<energy::FakeClock> clock, Gate& gate)
-      : slots_(static_cast<std::size_t>(capacity)), clock_(std::move(clock)), gate_(gate) {}
+  FakeDecoder(int capacity, std::shared_ptr<energy::FakeClock> clock, Gate& gate, int eog_at)
+      : slots_(static_cast<std::size_t>(capacity)),
+        clock_(std::move(clock)),
+        gate_(gate),
+        eog_at_(eog_at) {}
   int capacity() const override { return static_cast<int>(slots_.size()); }
   int context_length() const override { return 64; }
   int batch_tokens() const override { return 64; }
@@ -81,6 +88,7 @@ class FakeDecoder final : public engine::BatchDecoder {
       t.slot = static_cast<int>(i);
       t.token = 100 + s.generated;
       t.piece = std::string(1, static_cast<char>('a' + s.generated));
+      t.end_of_generation = eog_at_ >= 0 && s.generated >= eog_at_;
       ++s.generated;
       out.push_back(t);
     }
@@ -99,6 +107,7 @@ class FakeDecoder final : public engine::BatchDecoder {
   std::vector<Slot> slots_;
   std::shared_ptr<energy::FakeClock> clock_;
   Gate& gate_;
+  int eog_at_;
 };
 
 class FakeText final : public engine::TextModel {
@@ -121,29 +130,27 @@ class FakeText final : public engine::TextModel {
   int vocab_size() const override { return 512; }
   int context_length() const override { return 64; }
   std::vector<float> next_logits(std::span<const engine::Token>) override { return {}; }
+  // Tokens 100, 101, ..., each "x", under the engines' stop rules (engine::Generation).
   engine::GenerateResult generate(std::span<const engine::Token> prompt,
                                   const engine::SamplingParams& p,
                                   const engine::TokenCallback& cb) override {
     gate.arrive_and_wait();
     order.push_back(static_cast<char>(prompt[0] - 1));
-    engine::GenerateResult r;
-    for (int i = 0; i < p.max_tokens; ++i) {
+    engine::Generation g(p);
+    for (int i = 0;; ++i) {
       clock_->advance_ns(kStepNs);
-      r.tokens.push_back(100 + i);
-      r.text += 'x';
-      if (cb && !cb(100 + i, "x")) {
-        r.reason = engine::StopReason::kCallback;
-        return r;
-      }
+      if (!g.accept(100 + i, eog_at >= 0 && i >= eog_at, "x", cb)) return g.take();
     }
-    return r;
   }
   std::unique_ptr<engine::BatchDecoder> batch_decoder(int sequences) override {
     if (!batching_) return TextModel::batch_decoder(sequences);
-    auto d = std::make_unique<FakeDecoder>(sequences, clock_, gate);
+    auto d = std::make_unique<FakeDecoder>(sequences, clock_, gate, eog_at);
     decoder = d.get();
     return d;
   }
+  // From this token number on (>= 0), every generated token is an end-of-generation token; set
+  // before the TextWorker is made.
+  int eog_at = -1;
   Gate gate;
   std::string order;  // first prompt character of each generate(), in order
   FakeDecoder* decoder = nullptr;
@@ -406,7 +413,158 @@ TEST(TextWorker, AFullQueueRefusesNewRequests) {
 TEST(TextWorker, ParsesPolicies) {
   EXPECT_EQ(parse_schedule_policy("sjf"), SchedulePolicy::kSjf);
   EXPECT_EQ(parse_schedule_policy("fcfs"), SchedulePolicy::kFcfs);
+  EXPECT_EQ(parse_schedule_policy("oracle"), SchedulePolicy::kOracle);
+  for (const auto p : {SchedulePolicy::kFcfs, SchedulePolicy::kSjf, SchedulePolicy::kOracle}) {
+    EXPECT_EQ(parse_schedule_policy(to_string(p)), p);
+  }
   EXPECT_THROW(parse_schedule_policy("lifo"), std::invalid_argument);
+}
+
+// --- bench_output_tokens: TextJob::exact_output_tokens ---
+
+// run_order's run, returning the jobs' ids in the order they ran (any prompts).
+std::vector<std::string> run_ids(TextWorkerOptions o, std::vector<std::shared_ptr<TextJob>> jobs) {
+  auto mu = std::make_shared<std::mutex>();
+  auto ids = std::make_shared<std::vector<std::string>>();
+  for (auto& j : jobs) {
+    j->on_done = [mu, ids, id = j->id] {
+      std::lock_guard lk(*mu);
+      ids->push_back(id);
+    };
+  }
+  run_order(o, jobs);  // the worker has joined: every on_done has run
+  std::lock_guard lk(*mu);
+  return *ids;
+}
+
+std::shared_ptr<TextJob> exact_job(const std::string& id, const std::string& prompt, int cap,
+                                   std::optional<int> exact) {
+  auto j = job(prompt, cap);
+  j->id = id;
+  j->exact_output_tokens = exact;
+  return j;
+}
+
+using Ids = std::vector<std::string>;
+
+// The key property: the exact length a load generator asks for must not reach the scheduler.
+// Two requests with the same prompt and cap but different exact lengths get the same features
+// and prediction (the cap's), and SJF serves them in the same order whichever has the long
+// exact length, and as without the field; oracle serves the shorter exact one first.
+TEST(TextWorker, ExactOutputLengthsAreHiddenFromThePredictorAndSjf) {
+  // "first" holds the model while the rest queue; "mid" (cap 10) has no exact length.
+  const auto jobs = [](std::optional<int> x, std::optional<int> y) {
+    return std::vector<std::shared_ptr<TextJob>>{
+        exact_job("first", "first", 1, std::nullopt), exact_job("x", "same prompt", 40, x),
+        exact_job("y", "same prompt", 40, y), exact_job("mid", "mid", 10, std::nullopt)};
+  };
+  TextWorkerOptions sjf;
+  sjf.policy = SchedulePolicy::kSjf;
+  const Ids sjf_order = {"first", "mid", "x", "y"};  // x, y: both predicted 40, x is older
+  EXPECT_EQ(run_ids(sjf, jobs(std::nullopt, std::nullopt)), sjf_order);
+  EXPECT_EQ(run_ids(sjf, jobs(30, 3)), sjf_order);
+  EXPECT_EQ(run_ids(sjf, jobs(3, 30)), sjf_order);
+  {  // the same features and prediction, with or without the field, whatever its value
+    auto a = jobs(30, 3), b = jobs(std::nullopt, std::nullopt);
+    run_ids(sjf, a);
+    run_ids(sjf, b);
+    for (const auto& j : {a[2], b[1], b[2]}) {
+      EXPECT_EQ(j->features, a[1]->features);
+      EXPECT_EQ(j->predicted_tokens, a[1]->predicted_tokens);
+    }
+    EXPECT_EQ(a[1]->features, LengthPredictor::features("same prompt", 40));
+    EXPECT_EQ(a[1]->predicted_tokens, 40.0);  // untrained: the cap
+    // The client's sampling is kept (the cap, what the metrics' max_tokens predictor uses).
+    EXPECT_EQ(a[1]->sampling.max_tokens, 40);
+    EXPECT_FALSE(a[1]->sampling.ignore_eos);
+    EXPECT_EQ(a[1]->run_sampling.max_tokens, 30);
+    EXPECT_TRUE(a[1]->run_sampling.ignore_eos);
+  }
+  // The oracle knows: the shorter exact length first; a job without one by its prediction.
+  TextWorkerOptions oracle;
+  oracle.policy = SchedulePolicy::kOracle;
+  EXPECT_EQ(run_ids(oracle, jobs(30, 3)), (Ids{"first", "y", "mid", "x"}));
+  EXPECT_EQ(run_ids(oracle, jobs(3, 30)), (Ids{"first", "x", "mid", "y"}));
+  EXPECT_EQ(run_ids(oracle, jobs(std::nullopt, std::nullopt)), sjf_order);
+  // FCFS ignores lengths altogether.
+  EXPECT_EQ(run_ids({}, jobs(30, 3)), (Ids{"first", "x", "y", "mid"}));
+}
+
+TEST(TextWorker, OracleAgesLikeSjf) {
+  // "long" (exact 40) has waited 11 s when "first" ends, past aging_s: it goes before "short".
+  TextWorkerOptions o;
+  o.policy = SchedulePolicy::kOracle;
+  o.aging_s = 10;
+  constexpr int64_t kS = 1'000'000'000;
+  const auto jobs = [] {
+    return std::vector<std::shared_ptr<TextJob>>{exact_job("first", "first", 1, std::nullopt),
+                                                 exact_job("long", "long", 40, 40),
+                                                 exact_job("short", "short", 40, 2)};
+  };
+  EXPECT_EQ(run_order(o, jobs(), {0, 0, 11 * kS}), "fls");
+  EXPECT_EQ(run_order(o, jobs(), {0, 0, 5 * kS}), "fsl");
+}
+
+TEST(TextWorker, ThePredictorLearnsUnderTheOracleToo) {
+  run::FakeMeter fm(kWatts);
+  auto model = std::make_unique<FakeText>(fm.clock, false);
+  model->gate.open();
+  TextWorkerOptions o;
+  o.policy = SchedulePolicy::kOracle;
+  TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, o);
+  for (int i = 0; i < 9; ++i) {
+    auto j = exact_job("j", "same prompt", 40, 3);
+    auto f = j->result.get_future();
+    ASSERT_TRUE(w.submit(j));
+    const auto r = f.get();
+    ASSERT_FALSE(r.error);
+    EXPECT_EQ(r.gen.tokens.size(), 3u);
+    if (i < 8) {
+      EXPECT_EQ(r.predicted_tokens, 40.0);  // before 8 finished requests: the cap
+    } else {
+      EXPECT_NEAR(r.predicted_tokens, 3, 0.5);  // learned from the 3-token outputs
+    }
+  }
+}
+
+// A job with an exact length generates exactly that many tokens although the model ends its
+// generation earlier (as ignore_eos), on both paths; stop strings still apply.
+TEST(TextWorker, ExactOutputLengthGoesPastEndOfGenerationOnBothPaths) {
+  for (const bool batching : {false, true}) {
+    SCOPED_TRACE(batching ? "continuous batching" : "one at a time");
+    run::FakeMeter fm(kWatts);
+    auto model = std::make_unique<FakeText>(fm.clock, batching);
+    model->eog_at = 2;  // the model ends every generation after 2 tokens
+    model->gate.open();
+    TextWorker w("m", std::move(model), *fm.meter, {}, 1.0, {});
+    ASSERT_EQ(w.parallel(), batching ? 4 : 1);
+    auto plain = exact_job("plain", "p", 40, std::nullopt);
+    auto exact = exact_job("exact", "p", 40, 5);
+    auto full = exact_job("full", "p", 40, 40);
+    // Pieces: "a", "b", ... when batching, "x" one at a time.
+    auto stopped = exact_job("stop", "p", 40, 6);
+    stopped->sampling.stop = {batching ? "d" : "xxxx"};
+    std::vector<std::future<TextJobResult>> f;
+    for (const auto& j : {plain, exact, full, stopped}) {
+      f.push_back(j->result.get_future());
+      ASSERT_TRUE(w.submit(j));
+    }
+    const auto rp = f[0].get(), re = f[1].get(), rf = f[2].get(), rs = f[3].get();
+    ASSERT_FALSE(rp.error || re.error || rf.error || rs.error);
+    EXPECT_EQ(rp.gen.tokens.size(), 2u);
+    EXPECT_EQ(rp.gen.reason, engine::StopReason::kEndOfGeneration);
+    EXPECT_EQ(re.gen.tokens.size(), 5u);
+    EXPECT_EQ(re.gen.reason, engine::StopReason::kMaxTokens);
+    EXPECT_EQ(finish_reason(re.gen.reason), "length");
+    EXPECT_EQ(rf.gen.tokens.size(), 40u);
+    EXPECT_EQ(rs.gen.tokens.size(), 4u);
+    EXPECT_EQ(rs.gen.reason, engine::StopReason::kStopString);
+    EXPECT_EQ(rs.gen.text, batching ? "abc" : "");
+    // Queued and predicted with the cap: the client's sampling is untouched.
+    EXPECT_EQ(re.predicted_tokens, 40.0);
+    EXPECT_EQ(exact->sampling.max_tokens, 40);
+    EXPECT_FALSE(exact->sampling.ignore_eos);
+  }
 }
 
 }  // namespace
