@@ -4,7 +4,7 @@
 // request count and the minimum duration are both reached. The whole run sits in one meter
 // window (weight 0, so it takes no share from the requests); every request has its own window,
 // attributed by serve's rule, so a request's joules here are what `serve` would report.
-// Formulas of every metric: docs/bench.md "Metrics".
+// Formulas of every metric: docs/bench.md "What a run measures".
 #pragma once
 
 #include <cstddef>

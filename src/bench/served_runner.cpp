@@ -465,6 +465,7 @@ RunMeasurement ServedRunner::run(const RunPlan& plan) {
                {"length_control", load::to_string(co.length)},
                {"stream", ld.stream},
                {"pacing", fig.pacing},
+               {"realtime_senders", outcome.realtime},
                {"windows", fig.windows},
                {"server_metrics", server_metrics}};
   if (!server_end.empty()) m.serving["target"]["ended"] = server_end;

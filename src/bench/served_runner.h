@@ -6,7 +6,7 @@
 // is measured by process attribution (serve, external); each request gets its share of the
 // meter's energy by the rule of load_metrics.h, and wattserve's own per-request energy where the
 // responses carry it. For serve, /metrics is scraped before and after the load.
-// docs/bench.md "Serving targets".
+// docs/bench-serving.md.
 #pragma once
 
 #include <map>

@@ -1,5 +1,5 @@
 // Small descriptive statistics shared by bench's runners and the load generator's metrics
-// (the formulas are in docs/bench.md "Metrics").
+// (the formulas are in docs/bench.md "What a run measures").
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -535,6 +535,10 @@ struct Loader {
                              field_names(load::serving_fields())));
           }
           check_not_fixed(where, name, "configuration field");
+          // "load.streams" = 1 and load = { streams = 2 } are different TOML keys, one field.
+          if (config.contains(name)) {
+            fail(where, fmt::format("{}: field '{}' is given twice", path, name));
+          }
           config[name] = checked_field_value(where, vpath, name, to_json_value(src, vpath, v));
         }
         for (std::size_t j = 0; j < d.configs.size(); ++j) {
@@ -651,6 +655,9 @@ struct Loader {
                          field_names(load::serving_fields())));
       }
       check_not_fixed(where, name, "factor");
+      // "load.streams", load.streams and [factors.load] streams are different TOML keys, one
+      // factor.
+      if (study.factor(name)) fail(where, fmt::format("factor '{}' is given twice", name));
       Factor factor;
       factor.name = name;
       if (const auto* a = e.value->as_array()) {
@@ -744,12 +751,18 @@ void check_runnable(const Study& study) {
   const auto& d = study.design;
   // The in-process engine and `wattserve serve` load the model; an external server or a URL
   // may serve one the study does not name.
-  const std::string kind = study.serving.value("target.kind", "");
+  const auto modelless = [](const nlohmann::json& kind) {
+    return kind == "url" || kind == "external";
+  };
   bool has_model = study.model.contains("model") || study.factor("model") != nullptr ||
-                   kind == "url" || kind == "external";
+                   modelless(study.serving.value("target.kind", ""));
+  if (const Factor* f = study.factor("target.kind"); !has_model && f && !f->levels.empty()) {
+    has_model = std::all_of(f->levels.begin(), f->levels.end(), modelless);
+  }
   if (!has_model && d.kind == DesignKind::kList && !d.configs.empty()) {
-    has_model = std::all_of(d.configs.begin(), d.configs.end(),
-                            [](const nlohmann::json& c) { return c.contains("model"); });
+    has_model = std::all_of(d.configs.begin(), d.configs.end(), [&](const nlohmann::json& c) {
+      return c.contains("model") || modelless(c.value("target.kind", ""));
+    });
   }
   if (!has_model) {
     throw std::invalid_argument(

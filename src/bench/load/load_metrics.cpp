@@ -1,4 +1,4 @@
-// The figures of a load run (load_metrics.h; formulas in docs/bench.md "Serving metrics").
+// The figures of a load run (load_metrics.h; formulas in docs/bench-serving.md "Serving metrics").
 #include "bench/load/load_metrics.h"
 
 #include <algorithm>
@@ -76,7 +76,7 @@ WindowFigures window(const LoadOutcome& o, const EnergyTrack& e, int64_t b0, int
   w.begin_ns = b0;
   w.end_ns = b1;
   for (const auto& r : o.results) {
-    const double f = life_fraction(r, b0, b1);
+    const double f = r.ok() ? life_fraction(r, b0, b1) : 0.0;  // requests that ended well
     w.requests += f;
     const double out = tokens_in(r, b0, b1);
     w.output_tokens += out;

@@ -3,7 +3,7 @@
 // against its schedule), throughput and energy over the full window and over the steady-state
 // window, SLO attainment and goodput, and each request's share of the meter's energy. The rules
 // (windows, crediting requests that cross a window's edge by time, the per-request energy
-// split) and every formula are in docs/bench.md "Serving metrics".
+// split) and every formula are in docs/bench-serving.md "Serving metrics".
 #pragma once
 
 #include <cstdint>
@@ -35,14 +35,14 @@ struct EnergyTrack {
 // A window [begin, end] and what happened in it.
 struct WindowFigures {
   int64_t begin_ns = 0, end_ns = 0;
-  double requests = 0;       // requests credited (fractions for those crossing an edge)
+  double requests = 0;       // successful requests credited (fractions for those crossing an edge)
   double output_tokens = 0;  // output tokens credited
   double tokens = 0;         // prompt + output tokens credited
   double joules = 0;         // meter energy between the edges (NaN without samples)
 };
 
 struct LoadFigures {
-  nlohmann::json timings;  // {ttft, tpot, itl, e2e, lateness}: {mean, p50, p90, p99, max, n}
+  nlohmann::json timings;  // {ttft, tpot, itl, e2e}: {mean, p50, p90, p99, max, n} (seconds)
   nlohmann::json pacing;   // lateness of the sends against the schedule (ms)
   nlohmann::json windows;  // {full: {...}, steady: {...} or null, steady_rule}
   nlohmann::json metrics;  // throughput, SLO attainment, goodput, energy per unit

@@ -2,6 +2,10 @@
 #include "bench/load/loadgen.h"
 
 #include <algorithm>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/prctl.h>
+
 #include <mutex>
 #include <thread>
 
@@ -17,6 +21,16 @@ void wait_until(energy::Clock& clock, int64_t t_ns, int64_t spin_ns) {
     return;
   }
   while (clock.now_ns() < t_ns) std::this_thread::yield();
+}
+
+// Real-time priority and a fine timer slack for the calling sender thread; true when it got
+// SCHED_FIFO.
+bool tune_sender_thread(bool realtime) {
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+  if (!realtime) return false;
+  sched_param p{};
+  p.sched_priority = 1;
+  return pthread_setschedparam(pthread_self(), SCHED_FIFO, &p) == 0;
 }
 
 }  // namespace
@@ -35,8 +49,10 @@ LoadOutcome run_load(const ClientOptions& client, const LoadGenOptions& opts,
              static_cast<std::size_t>(closed ? opts.streams : std::max(1, opts.max_in_flight)))));
   std::mutex mu;
   std::size_t next = 0;
+  std::atomic<int> realtime{0};
   out.start_ns = clock.now_ns();
   const auto sender = [&] {
+    if (tune_sender_thread(opts.realtime)) ++realtime;
     Client c(client, clock);
     int64_t free_since = out.start_ns;
     for (;;) {
@@ -68,6 +84,7 @@ LoadOutcome run_load(const ClientOptions& client, const LoadGenOptions& opts,
   for (int k = 0; k < senders; ++k) threads.emplace_back(sender);
   for (auto& t : threads) t.join();
   out.end_ns = clock.now_ns();
+  out.realtime = realtime.load() == senders;
   // Requests left out by a stop are not results.
   std::vector<RequestResult> kept;
   for (std::size_t i = 0; i < requests.size(); ++i) {

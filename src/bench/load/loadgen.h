@@ -26,12 +26,17 @@ struct LoadGenOptions {
   int max_in_flight = 256;
   // Open loop: wake up this long before a request's time and spin the rest (0: sleep only).
   int64_t spin_ns = 200'000;
+  // Sender threads ask for real-time scheduling (SCHED_FIFO, priority 1) where the process may
+  // (root or CAP_SYS_NICE), so a server busy on every core does not delay the sends; they also
+  // set a 1 us timer slack. Off: ordinary threads. docs/bench-serving.md "Pacing".
+  bool realtime = true;
 };
 
 struct LoadOutcome {
   std::vector<RequestResult> results;  // by request index
   int64_t start_ns = 0;                // the schedule's origin
   int64_t end_ns = 0;                  // the last response ended
+  bool realtime = false;               // every sender thread got SCHED_FIFO
 };
 
 // Runs `requests` (scheduled_ns: offset from the start for open loop; ignored for closed loop)

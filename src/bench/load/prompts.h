@@ -3,7 +3,7 @@
 // from a pseudo-random offset in it, so that no two prompts share a prefix a server could cache.
 // With the served model's tokenizer at hand (zoo models) a prompt has exactly the requested
 // number of tokens (as the tokenizer counts them without BOS); without one it is approximate:
-// kCharsPerToken characters per token. docs/bench.md "Serving targets".
+// kCharsPerToken characters per token. docs/bench-serving.md.
 #pragma once
 
 #include <cstdint>

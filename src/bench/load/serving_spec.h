@@ -3,7 +3,7 @@
 // the load (closed loop, open-loop arrivals, trace replay; prompt and output lengths), serve's
 // own options, and the latency SLOs. One table of fields, as model::model_spec_fields() is for
 // the model: study sections [target], [load], [serve], [slo] set them, and study factors vary
-// them by their dotted names ("load.streams", "target.kind"). docs/bench.md "Serving targets".
+// them by their dotted names ("load.streams", "target.kind"). docs/bench-serving.md.
 #pragma once
 
 #include <cstdint>
