@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-20}
 bash scripts/build.sh --sanitize fuzzer >/dev/null
-for target in completion_request_fuzz kserve_request_fuzz; do
-  corpus=fuzz/corpus/${target%_request_fuzz}
+for target in completion_request_fuzz kserve_request_fuzz load_stream_fuzz; do
+  corpus=fuzz/corpus/${target%_fuzz}
+  corpus=${corpus%_request}
   work=out/fuzz/$target
   rm -rf "$work" && mkdir -p "$work/corpus"
   cp "$corpus"/* "$work/corpus/"

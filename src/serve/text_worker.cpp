@@ -113,7 +113,9 @@ std::shared_ptr<TextJob> TextWorker::take_next_locked() {
       const double length =
           oracle && j.exact_output_tokens ? *j.exact_output_tokens : j.predicted_tokens;
       const double waited = energy::ns_to_s(now - j.submitted_ns);
-      const double score = length * (1.0 - waited / options_.aging_s);
+      // Past aging_s a request's score stays 0, so the ones that waited that long go in arrival
+      // order (a negative factor would put the longest of them first).
+      const double score = length * std::max(0.0, 1.0 - waited / options_.aging_s);
       if (score < best) {  // ties: the older request
         best = score;
         next = it;

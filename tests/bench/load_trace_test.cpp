@@ -174,6 +174,7 @@ TEST(LoadTraceMooncake, BadRowsNameFileAndLine) {
            R"({"timestamp": 0, "input_length": "1", "output_length": 1})",
            R"({"timestamp": 0, "input_length": 1, "output_length": 3000000000})",
            R"({"timestamp": 1e300, "input_length": 1, "output_length": 1})",
+           R"({"timestamp": 1e1000, "input_length": 1, "output_length": 1})",  // (fuzz)
            R"([0, 1, 1])",
        }) {
     EXPECT_THAT(mooncake_error(ok + row + "\n"), StartsWith("t.jsonl:2: ")) << row;

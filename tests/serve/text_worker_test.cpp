@@ -505,6 +505,24 @@ TEST(TextWorker, OracleAgesLikeSjf) {
   EXPECT_EQ(run_order(o, jobs(), {0, 0, 5 * kS}), "fsl");
 }
 
+TEST(TextWorker, RequestsPastAgingGoInArrivalOrder) {
+  // "short" and "long" have both waited 20 s (past aging_s) when "first" ends: the older,
+  // "short", goes first, then "long", then "x", which has just arrived. (Unclamped, the score
+  // length x (1 - waited / aging_s) is most negative for the longest, which would go first.)
+  constexpr int64_t kS = 1'000'000'000;
+  for (const auto policy : {SchedulePolicy::kSjf, SchedulePolicy::kOracle}) {
+    TextWorkerOptions o;
+    o.policy = policy;
+    o.aging_s = 10;
+    EXPECT_EQ(run_order(o,
+                        {exact_job("first", "first", 1, 1), exact_job("short", "short", 2, 2),
+                         exact_job("long", "long", 40, 40), exact_job("x", "x", 1, 1)},
+                        {0, 0, 0, 20 * kS}),
+              "fslx")
+        << to_string(policy);
+  }
+}
+
 TEST(TextWorker, ThePredictorLearnsUnderTheOracleToo) {
   run::FakeMeter fm(kWatts);
   auto model = std::make_unique<FakeText>(fm.clock, false);

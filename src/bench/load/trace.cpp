@@ -207,7 +207,7 @@ std::vector<Row> parse_mooncake(std::string_view text, const std::string& name) 
     nlohmann::json obj;
     try {
       obj = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // syntax, or a number out of range (1e1000)
       throw row_error(name, number, fmt::format("bad JSON: {}", e.what()));
     }
     if (!obj.is_object()) throw row_error(name, number, "expected a JSON object");

@@ -2,6 +2,7 @@
 #include "engine/llama/llama_batch_decoder.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -32,7 +33,10 @@ LlamaBatchDecoder::LlamaBatchDecoder(llama_model* model, llama_context_params cp
   }
   cp.n_seq_max = static_cast<uint32_t>(sequences);
   cp.n_ctx = static_cast<uint32_t>(sequences) * static_cast<uint32_t>(context_per_sequence);
-  cp.kv_unified = false;  // a cache stream per sequence: attention reads only its own cells
+  {
+    const char* e = std::getenv("WS_KVU");  // EXPERIMENT
+    cp.kv_unified = !(e && e[0] == '0');
+  }
   cp.n_batch = std::max<uint32_t>(cp.n_batch, static_cast<uint32_t>(sequences));
   ctx_.reset(llama_init_from_model(model, cp));
   if (!ctx_) {
@@ -59,14 +63,36 @@ int LlamaBatchDecoder::add(std::span<const Token> prompt, const SamplingParams& 
                                 " tokens does not fit the context of " +
                                 std::to_string(n_ctx_seq_));
   }
-  const auto free_slot =
-      std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return !s.live; });
-  if (free_slot == slots_.end()) throw std::logic_error("every batch decoder slot is in use");
-  const int slot = static_cast<int>(free_slot - slots_.begin());
-  llama_memory_seq_rm(llama_get_memory(ctx_.get()), slot, -1, -1);
-  Slot& s = *free_slot;
+  static const bool prefix = !(std::getenv("WS_PREFIX") && std::getenv("WS_PREFIX")[0] == '0');  // EXPERIMENT
+  int slot = -1;
+  std::size_t reuse = 0;
+  for (int i = 0; i < capacity(); ++i) {
+    const Slot& c = slots_[static_cast<std::size_t>(i)];
+    if (c.live) continue;
+    const std::size_t n =
+        !prefix ? 0 : static_cast<std::size_t>(
+            std::mismatch(c.cached.begin(), c.cached.end(), prompt.begin(), prompt.end()).first -
+            c.cached.begin());
+    if (slot < 0 || n > reuse) {
+      slot = i;
+      reuse = n;
+    }
+  }
+  if (slot < 0) throw std::logic_error("every batch decoder slot is in use");
+  reuse = std::min(reuse, prompt.size() - 1);  // the last prompt token gives the logits
+  llama_memory_t mem = llama_get_memory(ctx_.get());
+  if (!llama_memory_seq_rm(mem, slot, static_cast<llama_pos>(reuse), -1)) {
+    llama_memory_seq_rm(mem, slot, -1, -1);
+    reuse = 0;
+  }
+  Slot& s = slots_[static_cast<std::size_t>(slot)];
+  std::vector<Token> cached = std::move(s.cached);
+  cached.resize(reuse);
   s = Slot{};
   s.live = true;
+  s.cached = std::move(cached);
+  s.prompt_done = reuse;
+  s.n_past = static_cast<int>(reuse);
   s.prompt.assign(prompt.begin(), prompt.end());
   s.greedy = params.temperature == 0.0f;
   s.sampler = make_sampler(params);
@@ -75,8 +101,10 @@ int LlamaBatchDecoder::add(std::span<const Token> prompt, const SamplingParams& 
 
 void LlamaBatchDecoder::remove(int slot) {
   if (slot < 0 || slot >= capacity() || !slots_[static_cast<std::size_t>(slot)].live) return;
-  llama_memory_seq_rm(llama_get_memory(ctx_.get()), slot, -1, -1);
-  slots_[static_cast<std::size_t>(slot)] = Slot{};
+  Slot& s = slots_[static_cast<std::size_t>(slot)];
+  std::vector<Token> cached = std::move(s.cached);
+  s = Slot{};
+  s.cached = std::move(cached);
 }
 
 int LlamaBatchDecoder::pending_prompt(int slot) const {
@@ -103,6 +131,7 @@ std::vector<BatchDecoder::Sampled> LlamaBatchDecoder::step() {
     }
     sampled_slot.push_back(i);
     sampled_at.push_back(batch_.n_tokens);
+    s.cached.push_back(s.next);
     push(batch_, s.next, s.n_past++, i, true);
   }
   // Then prompt chunks in slot order while the batch has room.
@@ -117,12 +146,14 @@ std::vector<BatchDecoder::Sampled> LlamaBatchDecoder::step() {
         sampled_slot.push_back(i);
         sampled_at.push_back(batch_.n_tokens);
       }
+      s.cached.push_back(s.prompt[s.prompt_done]);
       push(batch_, s.prompt[s.prompt_done++], s.n_past++, i, last);
     }
   }
   if (batch_.n_tokens == 0) return out;
   const int32_t rc = llama_decode(ctx_.get(), batch_);
   if (rc != 0) {
+    for (Slot& s : slots_) s.cached.clear();  // what the cache holds is unknown: reuse nothing
     throw EngineError(EngineError::Kind::kRuntime, "llama_decode failed on a batch of " +
                                                        std::to_string(batch_.n_tokens) +
                                                        " tokens: " + std::to_string(rc));

@@ -39,6 +39,9 @@ class LlamaBatchDecoder final : public BatchDecoder {
     int n_past = 0;  // tokens in this slot's cache
     bool greedy = true;
     SamplerPtr sampler;
+    // The tokens whose keys and values this slot's cache holds, by position. Kept after
+    // remove(), so that add() can reuse the longest common prefix of a new prompt.
+    std::vector<Token> cached;
   };
 
   const llama_vocab* vocab_;
