@@ -223,6 +223,29 @@ TEST_F(Generate, BatchDecoderSlotsAreLimitedAndReusable) {
   EXPECT_THROW(m().batch_decoder(0), std::invalid_argument);
 }
 
+// A freed slot keeps its cache: a prompt that extends an earlier one goes to that slot, decodes
+// only what is new, and still gets the tokens generate() gives for the whole prompt.
+TEST_F(Generate, BatchDecoderReusesTheLongestCachedPrefix) {
+  auto dec = m().batch_decoder(2);
+  const auto p = m().tokenize("Once upon a time there was");
+  const auto other = m().tokenize("x y z");
+  const int a = dec->add(p, greedy(3));
+  const int b = dec->add(other, greedy(3));
+  for (int i = 0; i < 3; ++i) dec->step();
+  dec->remove(a);
+  dec->remove(b);
+  auto longer = p;
+  for (const Token t : m().tokenize(" a little", /*add_special=*/false)) longer.push_back(t);
+  const int c = dec->add(longer, greedy(6));
+  EXPECT_EQ(c, a);  // the slot holding its prefix, not the other free one
+  EXPECT_EQ(dec->pending_prompt(c), static_cast<int>(longer.size() - p.size()));
+  std::vector<Token> got;
+  for (int i = 0; i < 20 && got.size() < 6; ++i) {
+    for (const auto& s : dec->step()) got.push_back(s.token);
+  }
+  EXPECT_EQ(got, m().generate(longer, greedy(6)).tokens);
+}
+
 TEST_F(Generate, BatchDecoderReportsAFullContext) {
   auto dec = m().batch_decoder(2);
   std::vector<Token> prompt = m().tokenize("Hello");

@@ -2,7 +2,8 @@
 // /v1/chat/completions request for a planned request (prompt, exact output length, cap), sends
 // it over a keep-alive cpp-httplib connection, reads the SSE stream (or the whole body) and
 // timestamps every text chunk on the injected clock. How the exact output length is forced
-// depends on the server (LengthControl); docs/bench-serving.md "Exact output lengths" gives the fields.
+// depends on the server (LengthControl); docs/bench-serving.md "Exact output lengths" gives the
+// fields.
 #pragma once
 
 #include <cstdint>

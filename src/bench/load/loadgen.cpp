@@ -1,11 +1,11 @@
 // The load generator (loadgen.h).
 #include "bench/load/loadgen.h"
 
-#include <algorithm>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 

@@ -1,7 +1,8 @@
-// Continuous batching on llama.cpp (engine::BatchDecoder): one llama_context with a KV-cache
-// stream per slot (n_seq_max = slots, unified cache off), one llama_batch per step holding the
+// Continuous batching on llama.cpp (engine::BatchDecoder): one llama_context with one KV cache
+// shared by the slots (n_seq_max = slots, unified cache), one llama_batch per step holding the
 // last token of every generating slot first and then prompt chunks of new slots up to n_batch.
-// Internal to the llama plug-in.
+// A freed slot keeps its cache: a new prompt goes to the free slot sharing its longest prefix
+// and decodes only the rest (as llama-server's prompt cache). Internal to the llama plug-in.
 #pragma once
 
 #include <vector>
@@ -42,6 +43,7 @@ class LlamaBatchDecoder final : public BatchDecoder {
     // The tokens whose keys and values this slot's cache holds, by position. Kept after
     // remove(), so that add() can reuse the longest common prefix of a new prompt.
     std::vector<Token> cached;
+    unsigned long long last_used = 0;  // add() count when the slot was last taken
   };
 
   const llama_vocab* vocab_;
@@ -49,6 +51,8 @@ class LlamaBatchDecoder final : public BatchDecoder {
   ContextPtr ctx_;
   int n_ctx_seq_;
   int n_batch_;
+  bool reuse_prefix_ = false;  // the memory can keep a prefix and drop the rest
+  unsigned long long uses_ = 0;
   llama_batch batch_;
   std::vector<Slot> slots_;
 };
