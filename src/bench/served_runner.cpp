@@ -79,6 +79,15 @@ void check_served(const Study& study) {
     const auto& sv = settings.serving;
     if (!sv.served()) continue;
     load::validate(sv);
+    if (sv.target.kind == "url") load::split_url(sv.target.url);
+    if (sv.target.kind == "external") {  // every placeholder known
+      std::map<std::string, std::string> dummy;
+      for (const char* k : {"port", "model_file", "threads", "parallel", "context", "context_total",
+                            "kv_cache", "llama_server"}) {
+        dummy[k] = "x";
+      }
+      expand_command(sv.target.command, dummy);
+    }
     if (sv.load.kind == "trace") {
       const auto& ld = sv.load;
       load::window_trace(load::load_trace(resolve_path(ld.trace, base)),
@@ -227,6 +236,9 @@ RunMeasurement ServedRunner::run(const RunPlan& plan) {
     auto trace = load::window_trace(load::load_trace(path),
                                     {ld.start_s, ld.duration_s, ld.time_scale, ld.rate_scale});
     const std::size_t in_window = trace.size();
+    if (trace.size() > static_cast<std::size_t>(load::kMaxRequests)) {
+      trace.resize(static_cast<std::size_t>(load::kMaxRequests));
+    }
     if (ld.requests > 0 && trace.size() > static_cast<std::size_t>(ld.requests)) {
       trace.resize(static_cast<std::size_t>(ld.requests));
     }
@@ -261,7 +273,7 @@ RunMeasurement ServedRunner::run(const RunPlan& plan) {
       times = ld.duration_s > 0
                   ? load::arrival_times_for(a, ld.duration_s,
                                             ld.requests > 0 ? static_cast<std::size_t>(ld.requests)
-                                                            : std::size_t{10'000'000})
+                                                            : std::size_t{load::kMaxRequests})
                   : load::arrival_times(a, static_cast<std::size_t>(std::max(1, ld.requests)));
       load_info["rate"] = ld.rate;
       if (ld.kind == "gamma") load_info["cv"] = ld.cv;
@@ -403,7 +415,18 @@ RunMeasurement ServedRunner::run(const RunPlan& plan) {
     }
   }
   std::string server_end;
-  const bool died = server && !server->running();
+  // A server that died mid-run refuses the requests after it at once, possibly before its exit
+  // is complete (waitpid sees it a moment later): when requests failed without an answer, give
+  // it up to 2 s to show whether it is gone.
+  bool died = server && !server->running();
+  if (server && !died &&
+      std::any_of(outcome.results.begin(), outcome.results.end(),
+                  [](const load::RequestResult& r) { return !r.ok() && r.http_status == 0; })) {
+    for (int i = 0; i < 40 && !died; ++i) {
+      clock.sleep_for(50'000'000);
+      died = !server->running();
+    }
+  }
   if (server) server_end = server->stop(10);
   if (died) {
     throw RunFailed(

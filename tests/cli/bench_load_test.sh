@@ -110,6 +110,10 @@ grep -q "bad.csv:3" "$TMP/err" || fail "a bad trace row: $(cat "$TMP/err")"
 head -1 "$TMP/trace.csv" >"$TMP/empty.csv"
 expect_exit 2 "$WS" bench "$TMP/url.toml" --out "$TMP/d-bad" --set load.kind=trace --set load.trace="$TMP/empty.csv"
 grep -q "empty.csv: the trace has no requests" "$TMP/err" || fail "an empty trace: $(cat "$TMP/err")"
+expect_exit 2 "$WS" bench "$TMP/url.toml" --out "$TMP/d-bad" --set target.url=https://127.0.0.1:1
+grep -q "not an http://HOST" "$TMP/err" || fail "a bad URL: $(cat "$TMP/err")"
+expect_exit 2 "$WS" bench "$TMP/url.toml" --out "$TMP/d-bad" --set target.kind=external --set 'target.command=srv --port {prot}'
+grep -q "unknown placeholder {prot}" "$TMP/err" || fail "an unknown placeholder: $(cat "$TMP/err")"
 [[ ! -e $TMP/d-bad ]] || fail "a refused study left a dataset folder"
 
 # A server that dies mid-run: that run is recorded as failed, the next one runs.

@@ -104,7 +104,7 @@ const std::vector<Field>& table() {
                              "--burstiness b is cv = 1/sqrt(b))",
                              true),
                       &S::load, &LoadSpec::cv));
-    v.push_back(field(ranged("load.requests", "integer", 0, 1e7,
+    v.push_back(field(ranged("load.requests", "integer", 0, kMaxRequests,
                              "requests per run (trace: at most, 0 = all in the window)"),
                       &S::load, &LoadSpec::requests));
     v.push_back(field(ranged("load.duration_s", "number", 0, 1e7,

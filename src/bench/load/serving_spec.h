@@ -17,6 +17,9 @@
 
 namespace wattserve::bench::load {
 
+// Requests in one run at most (each is planned, with its prompt, before the run starts).
+inline constexpr int kMaxRequests = 1'000'000;
+
 struct TargetSpec {
   std::string kind = "engine";  // engine (in-process), serve, external, url
   std::string name;             // label in tables; empty: wattserve / the command's name / url
