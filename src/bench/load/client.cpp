@@ -155,8 +155,22 @@ bool apply_stream_event(const json& ev, bool chat, int64_t now_ns, RequestResult
 }
 
 Client::Client(ClientOptions opts, energy::Clock& clock) : opts_(std::move(opts)), clock_(clock) {
+  // By host and port: httplib's "scheme://host:port" constructor parses with a function-local
+  // static std::regex, which the sender threads would share.
   const auto [origin, path] = split_url(opts_.url);
-  http_ = std::make_unique<httplib::Client>(origin);
+  const std::string hostport = origin.substr(std::string_view("http://").size());
+  const auto colon = hostport.rfind(':');
+  int port = 80;
+  std::string host = hostport;
+  if (colon != std::string::npos && hostport.find(']', colon) == std::string::npos) {
+    host = hostport.substr(0, colon);
+    try {
+      port = std::stoi(hostport.substr(colon + 1));
+    } catch (const std::exception&) {
+      throw std::invalid_argument(fmt::format("'{}' has no valid port", opts_.url));
+    }
+  }
+  http_ = std::make_unique<httplib::Client>(host, port);
   http_->set_keep_alive(true);
   // The request's head and body go out in separate writes: without TCP_NODELAY, Nagle holds the
   // body until the server's (delayed, ~40 ms) ACK of the head on a reused connection.
