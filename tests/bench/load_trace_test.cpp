@@ -20,7 +20,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// The first five rows of data/traces/AzureLLMInferenceTrace_conv.csv (CC BY 4.0, data/traces/README.md).
+// The first five rows of data/traces/AzureLLMInferenceTrace_conv.csv (CC BY 4.0).
 constexpr const char* kAzure =
     "TIMESTAMP,ContextTokens,GeneratedTokens\n"
     "2023-11-16 18:15:46.6805900,374,44\n"
