@@ -15,6 +15,12 @@ if(WATTSERVE_WITH_ONNX OR WATTSERVE_WITH_TORCH)
   pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 endif()
 find_package(prometheus-cpp CONFIG REQUIRED)
+# Eigen (header-only): least squares of `wattserve report`'s regressions (src/report/stats).
+# Boost.Math (in Boost's headers above): the distributions behind the report's p-values.
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+# Vega, Vega-Lite and vega-embed (npm, scripts/setup.sh): inlined into `wattserve report`'s HTML.
+set(WATTSERVE_VEGA_DIR "${WATTSERVE_DEPS}/vega" CACHE PATH
+  "Folder with vega.min.js, vega-lite.min.js, vega-embed.min.js and their licences (scripts/setup.sh)")
 
 # OpenCV 4 core, imgproc, imgcodecs: image decoding, resizing and box geometry of the OCR pipeline
 # (src/ocr). Debian's per-module -dev packages ship no CMake or pkg-config file (only the

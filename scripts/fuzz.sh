@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-20}
 bash scripts/build.sh --sanitize fuzzer >/dev/null
-for target in completion_request_fuzz kserve_request_fuzz load_stream_fuzz; do
+for target in completion_request_fuzz kserve_request_fuzz load_stream_fuzz report_records_fuzz; do
   corpus=fuzz/corpus/${target%_fuzz}
   corpus=${corpus%_request}
   work=out/fuzz/$target

@@ -2,7 +2,7 @@
 # Installs everything wattserve needs on Debian 12, idempotently.
 #
 #   bash scripts/setup.sh            apt packages, ONNX Runtime, llama.cpp, LibTorch, the OpenAI
-#                                    Node client (server tests)
+#                                    Node client (server tests), Vega (report pages)
 #   bash scripts/setup.sh --check    only report what is missing (exit 1 if anything is)
 #
 # Third-party builds go to $WATTSERVE_DEPS (default /opt/wattserve-deps), outside the
@@ -15,6 +15,7 @@ ORT_NPM="com.github.asus4.onnxruntime@0.4.9"   # ONNX Runtime 1.29.0 C/C++ API, 
 LLAMA_NPM="node-llama-cpp@3.22.1"              # carries a full llama.cpp source tree
 LLAMA_BUILD_ID="$LLAMA_NPM static-pic"          # changes when the build options change
 OPENAI_NPM="openai@4.104.0"                     # the official client the server tests use
+VEGA_NPM=(vega@6.4.0 vega-lite@6.5.0 vega-embed@7.3.0)  # inlined into `wattserve report`'s HTML
 CHECK_ONLY=0
 [[ "${1:-}" == "--check" ]] && CHECK_ONLY=1
 
@@ -42,6 +43,8 @@ APT_PACKAGES=(
   # the bench job-array test (tests/bench/slurm/) starts a private single-node Slurm with its
   # own munged; it needs no system slurm.conf and uses no system daemon
   slurm-wlm munge
+  # `wattserve report`: Eigen's least squares and Boost.Math's distributions (in libboost-dev)
+  libeigen3-dev
   # `wattserve serve --config` files and bench studies (TOML)
   libtomlplusplus-dev
   # SHA-256 of bench study hashes and run ids (libcrypto)
@@ -168,6 +171,27 @@ step_openai_client() {
   rm -rf "$dest" && mv "$dest.tmp" "$dest"
 }
 
+# Vega, Vega-Lite and vega-embed: their minified browser builds (build/NAME.min.js) and licences,
+# which src/report/CMakeLists.txt embeds into `wattserve report` so its HTML page works offline.
+step_vega() {
+  local dest="$DEPS/vega" stamp="$DEPS/vega/.stamp" id="${VEGA_NPM[*]}"
+  if [[ -f $stamp && $(cat "$stamp") == "$id" ]]; then log "vega: present ($id)"; return; fi
+  ((CHECK_ONLY)) && { log "vega: missing"; return 1; }
+  log "vega: fetching $id from npm"
+  rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+  local spec name pkg
+  for spec in "${VEGA_NPM[@]}"; do
+    name=${spec%@*}
+    pkg=$(npm_fetch "$spec")
+    [[ -f $pkg/build/$name.min.js && -f $pkg/LICENSE ]] || die "no build/$name.min.js or LICENSE in $spec"
+    cp "$pkg/build/$name.min.js" "$dest.tmp/"
+    cp "$pkg/LICENSE" "$dest.tmp/$name.LICENSE"
+    rm -rf "$(dirname "$pkg")"
+  done
+  echo "$id" >"$dest.tmp/.stamp"
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+}
+
 main() {
   command -v apt-get >/dev/null || die "this script targets Debian 12 (apt-get not found)"
   if ((CHECK_ONLY)); then
@@ -177,6 +201,7 @@ main() {
     step_llama || rc=1
     step_llama_server || rc=1
     step_openai_client || rc=1
+    step_vega || rc=1
     return $rc
   fi
   step_apt
@@ -185,6 +210,7 @@ main() {
   step_llama
   step_llama_server
   step_openai_client
+  step_vega
   log "all dependencies present in $DEPS"
 }
 main "$@"
