@@ -225,6 +225,12 @@ double kneedle(const std::vector<double>& x, const std::vector<double>& y);
 double proportionality_index(const std::vector<double>& throughput,
                              const std::vector<double>& watts, double idle_watts);
 
+// The stratum of a configuration for comparing the levels of `factor`: the other factors'
+// levels, "name=level" joined by ", ", leaving out the factors whose level is determined by
+// `factor`'s (aliased with it, like a server name that encodes the schedule): those cannot vary
+// within a level, so splitting by them would leave each stratum one level.
+std::string stratum_label(const LoadedDataset& d, size_t config, const std::string& factor);
+
 // The values of one metric over a configuration's runs (those that have it), with run ids.
 std::vector<double> config_values(const LoadedDataset& d, size_t config, const std::string& metric,
                                   std::vector<std::string>* run_ids = nullptr);

@@ -21,7 +21,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Reads a whole regular file; anything else (a FIFO, a device, a folder) is refused, so that a
+// hostile dataset cannot make the report block or read without end.
 std::string read_text(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) {
+    throw std::runtime_error(fmt::format("{} is not a regular file", p.string()));
+  }
   std::ifstream in(p, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("cannot read {}", p.string()));
   std::ostringstream s;

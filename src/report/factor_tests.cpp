@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "report/analysis.h"
 #include "report/metrics.h"
@@ -20,15 +21,6 @@ std::vector<std::string> tested_metrics(const DatasetAnalysis& a) {
        {"joules_per_output_token", "joules_per_item", "joules_per_request", "avg_watts", "e2e_p50",
         "ttft_p50", "output_tokens_per_s", "items_per_s"}) {
     if (std::find(present.begin(), present.end(), id) != present.end()) out.push_back(id);
-  }
-  return out;
-}
-
-std::string stratum_label(const nlohmann::json& factors, const std::string& skip) {
-  std::string out;
-  for (const auto& [name, level] : factors.items()) {
-    if (name == skip) continue;
-    out += (out.empty() ? "" : ", ") + name + "=" + level_text(level);
   }
   return out;
 }
@@ -86,6 +78,27 @@ FactorTest test_levels(const std::string& factor, const std::string& metric_id,
 
 }  // namespace
 
+std::string stratum_label(const LoadedDataset& d, size_t config, const std::string& factor) {
+  const auto& own = d.configs.at(config).factors;
+  std::string out;
+  for (const auto& [name, level] : own.items()) {
+    if (name == factor) continue;
+    // Is `name` a function of `factor` over the configurations that have `factor`?
+    std::map<std::string, std::set<std::string>> seen;
+    for (const auto& c : d.configs) {
+      if (!c.factors.contains(factor)) continue;
+      seen[c.factors.at(factor).dump()].insert(c.factors.contains(name) ? c.factors.at(name).dump()
+                                                                        : "");
+    }
+    const bool aliased =
+        seen.size() > 1 &&
+        std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second.size() == 1; });
+    if (aliased) continue;
+    out += (out.empty() ? "" : ", ") + name + "=" + level_text(level);
+  }
+  return out;
+}
+
 std::vector<FactorTest> factor_tests(const DatasetAnalysis& a, const ReportOptions& options) {
   std::vector<FactorTest> out;
   const auto& d = a.data;
@@ -96,7 +109,7 @@ std::vector<FactorTest> factor_tests(const DatasetAnalysis& a, const ReportOptio
     for (size_t c = 0; c < d.configs.size(); ++c) {
       const auto& f = d.configs[c].factors;
       if (!f.contains(factor)) continue;
-      auto& levels = strata[stratum_label(f, factor)];
+      auto& levels = strata[stratum_label(d, c, factor)];
       const auto level = level_text(f.at(factor));
       auto it = std::find_if(levels.begin(), levels.end(),
                              [&](const auto& l) { return l.first == level; });

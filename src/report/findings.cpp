@@ -43,31 +43,44 @@ void energy_extremes(const DatasetAnalysis& a, std::vector<std::string>& out) {
   const auto* ml = a.configs[lo].find(def.id);
   const auto* mh = a.configs[hi].find(def.id);
   out.push_back(fmt::format(
-      "Least {}: {}, median {} over {} runs; most: {}, {} ({:.2f}x the least).", def.label,
+      "Least {}: {}, median {} over {} run{}; most: {}, {} ({:.2f}x the least).", def.label,
       a.data.configs[lo].label, with_ci(ml->median_ci, ml->summary.median, def.unit), ml->summary.n,
-      a.data.configs[hi].label, with_ci(mh->median_ci, mh->summary.median, def.unit),
+      ml->summary.n == 1 ? "" : "s", a.data.configs[hi].label,
+      with_ci(mh->median_ci, mh->summary.median, def.unit),
       mh->summary.median / ml->summary.median));
 }
 
 void factor_findings(const DatasetAnalysis& a, const ReportOptions& o,
                      std::vector<std::string>& out) {
+  // The primary energy metric first, then J per item (classifiers beside text models).
+  std::vector<const FactorTest*> tests;
   for (const auto& t : a.factor_tests) {
-    if (t.metric != a.energy_metric &&
-        !(t.metric == "joules_per_item" && a.energy_metric == "joules_per_output_token")) {
-      continue;
+    if (t.metric == a.energy_metric) tests.push_back(&t);
+  }
+  for (const auto& t : a.factor_tests) {
+    if (t.metric == "joules_per_item" && a.energy_metric == "joules_per_output_token") {
+      tests.push_back(&t);
     }
+  }
+  // Then the latency that the Pareto plane and the deadline query use.
+  for (const auto& t : a.factor_tests) {
+    if (!a.latency_metric.empty() && t.metric == a.latency_metric) tests.push_back(&t);
+  }
+  for (const auto* tp : tests) {
+    const auto& t = *tp;
     const auto& def = metric(t.metric);
     const std::string where = t.stratum.empty() ? "" : fmt::format("With {}, ", t.stratum);
     if (!t.kruskal.valid) continue;
     if (t.kruskal.p >= o.alpha) {
-      out.push_back(fmt::format(
-          "{}no evidence that {} changes {} (Kruskal-Wallis H = {:.3g}, {}; "
-          "{} levels, {} runs).",
-          where, t.factor, def.label, t.kruskal.statistic, pval(t.kruskal.p), t.groups.size(), [&] {
-            size_t n = 0;
-            for (const auto& g : t.groups) n += g.n;
-            return n;
-          }()));
+      out.push_back(
+          fmt::format("{}o evidence that {} changes {} (Kruskal-Wallis H = {:.3g}, {}; "
+                      "{} levels, {} runs).",
+                      where.empty() ? "N" : where + "n", t.factor, def.label, t.kruskal.statistic,
+                      pval(t.kruskal.p), t.groups.size(), [&] {
+                        size_t n = 0;
+                        for (const auto& g : t.groups) n += g.n;
+                        return n;
+                      }()));
       continue;
     }
     // The best level against every other one.
@@ -75,7 +88,7 @@ void factor_findings(const DatasetAnalysis& a, const ReportOptions& o,
         std::min_element(t.groups.begin(), t.groups.end(),
                          [](const auto& x, const auto& y) { return x.median < y.median; });
     std::string s = fmt::format(
-        "{}{} changes {} (Kruskal-Wallis H = {:.3g}, {}). {}={} uses the "
+        "{}{} changes {} (Kruskal-Wallis H = {:.3g}, {}). {}={} has the "
         "least ({} median):",
         where, t.factor, def.label, t.kruskal.statistic, pval(t.kruskal.p), t.factor, best->level,
         format_value(best->median));

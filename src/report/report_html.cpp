@@ -24,14 +24,6 @@ std::string axis_title(const std::string& id) {
   return m.unit.empty() ? m.label : fmt::format("{} ({})", m.label, m.unit);
 }
 
-std::string stratum_of(const nlohmann::json& factors, const std::string& skip) {
-  std::string out;
-  for (const auto& [name, level] : factors.items()) {
-    if (name != skip) out += (out.empty() ? "" : ", ") + name + "=" + level_text(level);
-  }
-  return out;
-}
-
 void factor_plots(const DatasetAnalysis& a, const std::string& metric_id, const std::string& prefix,
                   HtmlSection& s) {
   const auto& d = a.data;
@@ -58,7 +50,7 @@ void factor_plots(const DatasetAnalysis& a, const std::string& metric_id, const 
       if (!fac.contains(f)) continue;
       const auto v = metric_value(run.record, def);
       if (!v) continue;
-      const auto stratum = stratum_of(fac, f);
+      const auto stratum = stratum_label(d, run.config, f);
       values.push_back(
           {(stratum.empty() ? "" : stratum + " | ") + f + "=" + level_text(fac.at(f)), *v});
     }
@@ -219,6 +211,17 @@ void timeline_section(const DatasetAnalysis& a, const ReportOptions& o, const st
           o.timeline_runs.end()) {
         chosen.push_back(r);
       }
+    }
+    std::vector<std::string> missing;
+    for (const auto& id : o.timeline_runs) {
+      if (std::none_of(d.runs.begin(), d.runs.end(),
+                       [&](const Run& run) { return run.id == id; })) {
+        missing.push_back(id);
+      }
+    }
+    if (!missing.empty()) {
+      s.blocks.push_back(HtmlParagraph{fmt::format(
+          "Not measured runs of this dataset (--timeline): {}.", fmt::join(missing, ", "))});
     }
   } else {
     // The run nearest its configuration's median energy, for the first configurations.

@@ -44,7 +44,7 @@ std::string wrap(const std::string& text, const std::string& first, size_t inden
 
 std::string report_text(const Report& r, size_t width) {
   std::string out;
-  constexpr size_t kRanked = 8, kFindings = 8;
+  constexpr size_t kRanked = 8, kFindings = 6;
   for (const auto& a : r.datasets) {
     const auto& d = a.data;
     out += fmt::format("{} (study {}): {} runs, {} configurations; energy source {}\n", d.dir,

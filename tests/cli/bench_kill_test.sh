@@ -4,11 +4,7 @@
 # moments are drawn from a seed printed on failure (BENCH_KILL_SEED to replay). Needs llama and
 # onnx and the zoo.
 source "$(dirname "$0")/lib.sh"
-ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
-[[ -f $ZOO/manifest.json ]] || fail "no model zoo at $ZOO: run scripts/build_zoo.sh"
-IFS=, read -ra engines <<<"${3-}"
-has() { [[ " ${engines[*]} " == *" $1 "* ]]; }
-has llama && has onnx || { echo "SKIP: needs llama and onnx"; exit 0; }
+need_zoo_and_engines llama onnx
 SEED=${BENCH_KILL_SEED:-$RANDOM}
 RANDOM=$SEED
 SMOKE=$SRC/examples/studies/smoke.toml

@@ -5,11 +5,7 @@
 # percentiles equal numpy's; errors in the
 # study or in --set exit 2 with FILE:LINE:COL. Needs the llama and onnx engines and the zoo.
 source "$(dirname "$0")/lib.sh"
-ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
-[[ -f $ZOO/manifest.json ]] || fail "no model zoo at $ZOO: run scripts/build_zoo.sh"
-IFS=, read -ra engines <<<"${3-}"
-has() { [[ " ${engines[*]} " == *" $1 "* ]]; }
-has llama && has onnx || { echo "SKIP: needs llama and onnx"; exit 0; }
+need_zoo_and_engines llama onnx
 SMOKE=$SRC/examples/studies/smoke.toml
 FAST=(--set protocol.idle_s=0.3 --set workload.requests=1 --set sampling.max_tokens=4)
 

@@ -15,3 +15,15 @@ expect_exit() {
 }
 # json_get FILE EXPR: evaluates a Python expression on the parsed JSON `j`.
 json_get() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+# need_zoo_and_engines ENGINE...: fails without the model zoo; exits 0 with SKIP when the build
+# lacks one of the engines (the test's third argument lists those it has).
+need_zoo_and_engines() {
+  ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
+  [[ -f $ZOO/manifest.json ]] || fail "no model zoo at $ZOO: run scripts/build_zoo.sh"
+  local have e
+  IFS=, read -ra have <<<"${ENGINES_ARG-}"
+  for e in "$@"; do
+    [[ " ${have[*]} " == *" $e "* ]] || { echo "SKIP: needs $*"; exit 0; }
+  done
+}
+ENGINES_ARG=${3-}

@@ -5,11 +5,7 @@
 # two datasets are compared configuration by configuration; a 1,000-run dataset gives a page
 # under 5 MB; the same seed gives the same statistics; bad input exits 2 with a message.
 source "$(dirname "$0")/lib.sh"
-ZOO=${WATTSERVE_ZOO:-$SRC/zoo}
-[[ -f $ZOO/manifest.json ]] || fail "no model zoo at $ZOO: run scripts/build_zoo.sh"
-IFS=, read -ra engines <<<"${3-}"
-has() { [[ " ${engines[*]} " == *" $1 "* ]]; }
-has llama && has onnx || { echo "SKIP: needs llama and onnx"; exit 0; }
+need_zoo_and_engines llama onnx
 
 # Bad input: exit 2 and a message naming the problem, no output file.
 expect_exit 2 "$WS" report "$TMP/nowhere"

@@ -2,6 +2,8 @@
 // `wattserve report` reads, in a temporary folder removed at the end.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
