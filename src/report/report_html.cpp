@@ -179,25 +179,45 @@ void pareto_section(const DatasetAnalysis& a, const std::string& prefix, HtmlSec
 }
 
 void proportionality_section(const DatasetAnalysis& a, const std::string& prefix, HtmlSection& s) {
-  size_t k = 0;
+  // One plot per factor, one series per stratum (e.g. each server against streams); the knee
+  // rule is drawn when there is one curve, the knees of all are in the caption and the table.
+  std::vector<std::string> factors;
   for (const auto& pr : a.proportionality) {
-    std::vector<vega::SeriesPoint> pts;
-    for (const auto& l : pr.levels) {
-      pts.push_back({pr.stratum.empty() ? pr.factor : pr.stratum, l.x, l.energy_per_item.estimate,
-                     l.energy_per_item.valid ? l.energy_per_item.low : NAN,
-                     l.energy_per_item.valid ? l.energy_per_item.high : NAN});
+    if (std::find(factors.begin(), factors.end(), pr.factor) == factors.end()) {
+      factors.push_back(pr.factor);
     }
+  }
+  size_t k = 0;
+  for (const auto& factor : factors) {
+    std::vector<vega::SeriesPoint> pts;
+    std::vector<std::string> notes;
+    const Proportionality* only = nullptr;
+    size_t curves = 0;
+    for (const auto& pr : a.proportionality) {
+      if (pr.factor != factor) continue;
+      only = &pr;
+      ++curves;
+      const auto series = pr.stratum.empty() ? pr.factor : pr.stratum;
+      for (const auto& l : pr.levels) {
+        pts.push_back({series, l.x, l.energy_per_item.estimate,
+                       l.energy_per_item.valid ? l.energy_per_item.low : NAN,
+                       l.energy_per_item.valid ? l.energy_per_item.high : NAN});
+      }
+      notes.push_back(fmt::format(
+          "{}: knee at {}, idle power {} of the power at the highest throughput, "
+          "proportionality index {}",
+          series, std::isfinite(pr.knee_x) ? level_text(pr.knee_x) : "none",
+          std::isfinite(pr.idle_share) ? fmt::format("{:.0f}%", pr.idle_share * 100) : "unknown",
+          std::isfinite(pr.index) ? fmt::format("{:.2f}", pr.index) : "n/a"));
+    }
+    const double knee = curves == 1 ? only->knee_x : NAN;
     s.blocks.push_back(HtmlPlot{
         fmt::format("{}prop-{}", prefix, k++),
-        fmt::format("{} against {}{}", metric(pr.energy_metric).label, pr.factor,
-                    pr.stratum.empty() ? "" : " (" + pr.stratum + ")"),
-        fmt::format(
-            "Median over runs with its 95% BCa band; the rule marks Kneedle's knee. "
-            "Idle power is {} of the power at the highest throughput; proportionality "
-            "index {} (docs/report.md \"Energy proportionality\").",
-            std::isfinite(pr.idle_share) ? fmt::format("{:.0f}%", pr.idle_share * 100) : "unknown",
-            std::isfinite(pr.index) ? fmt::format("{:.2f}", pr.index) : "n/a"),
-        vega::line_chart(pts, pr.factor, axis_title(pr.energy_metric), pr.knee_x, "knee")});
+        fmt::format("{} against {}", metric(only->energy_metric).label, factor),
+        fmt::format("Median over runs with its 95% BCa band{} (docs/report.md \"Energy "
+                    "proportionality\"). {}.",
+                    curves == 1 ? "; the rule marks Kneedle's knee" : "", fmt::join(notes, "; ")),
+        vega::line_chart(pts, factor, axis_title(only->energy_metric), knee, "knee")});
   }
 }
 
