@@ -81,10 +81,16 @@ std::string report_text(const Report& r, size_t width) {
     if (order.size() > kRanked) {
       out += fmt::format("       ... and {} more (all in the report)\n", order.size() - kRanked);
     }
-    // The findings, the most important first: the first (the runs and the source) is above.
+    // The answer to the deadline query first, when asked; then the findings, the most important
+    // first (the first finding, the runs and the source, is in the heading above).
+    for (const auto& f : a.findings) {
+      if (f.starts_with("Least energy with ")) out += wrap(f, "  query: ", 4, width);
+    }
     size_t shown = 0;
-    for (size_t i = 1; i < a.findings.size() && shown < kFindings; ++i, ++shown) {
+    for (size_t i = 1; i < a.findings.size() && shown < kFindings; ++i) {
+      if (a.findings[i].starts_with("Least energy with ")) continue;
       out += wrap(a.findings[i], "  - ", 4, width);
+      ++shown;
     }
     if (a.findings.size() > kFindings + 1) {
       out += fmt::format("  ({} more findings in the report)\n", a.findings.size() - 1 - kFindings);

@@ -127,6 +127,20 @@ TEST(ReportAnalysis, DeadlineQueryPicksTheLeastEnergyConfigurationThatMeetsIt) {
   EXPECT_THAT(a.pareto.query.note, HasSubstr("no configuration meets"));
 }
 
+TEST(ReportAnalysis, QualityIsWhatTheRunsWithThePrimaryEnergyMetricHave) {
+  // Text runs (J per output token, perplexity) beside classifier runs (J per item, accuracy):
+  // the Pareto plane and the query use the text runs' perplexity, not the classifiers' accuracy.
+  TempDataset d("mixed");
+  for (int i = 0; i < 3; ++i) {
+    d.add({{"model", "text"}},
+          {{"joules_per_output_token", 1.0 + 0.1 * i}, {"reference_perplexity", 40.0}});
+    d.add({{"model", "cnn"}}, {{"joules_per_item", 0.1}, {"accuracy", 0.9}});
+  }
+  const auto a = analyse_dataset(load_dataset(d.dir()), fast());
+  EXPECT_EQ(a.energy_metric, "joules_per_output_token");
+  EXPECT_EQ(a.quality_metric, "reference_perplexity");
+}
+
 TEST(ReportAnalysis, ComparesTwoDatasetsConfigurationByConfiguration) {
   TempDataset before("before", "h1"), after("after", "h2");
   for (int i = 0; i < 10; ++i) {
