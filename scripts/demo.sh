@@ -63,7 +63,10 @@ echo "   (a rerun resumes: runs already in $OUT/bench-smoke are skipped)"
 "$WS" bench examples/studies/smoke.toml --out "$OUT/bench-smoke"
 "$WS" bench status "$OUT/bench-smoke"
 echo; echo "== wattserve bench against wattserve serve: pycode-small under 1, 2 and 4 streams"
-"$WS" bench examples/studies/serve-smoke.toml --out "$OUT/bench-serve"
+# (bench refuses a folder holding another version of the study: an earlier demo's is replaced)
+"$WS" bench examples/studies/serve-smoke.toml --out "$OUT/bench-serve" || {
+  echo "(starting $OUT/bench-serve afresh)"; rm -rf "$OUT/bench-serve"
+  "$WS" bench examples/studies/serve-smoke.toml --out "$OUT/bench-serve"; }
 echo; echo "== wattserve report: statistics, Pareto fronts and a self-contained HTML page"
 "$WS" report "$OUT/bench-smoke" --out "$OUT/bench-smoke/report.html" --json "$OUT/bench-smoke/report.json"
 echo

@@ -83,17 +83,23 @@ std::string report_text(const Report& r, size_t width) {
     }
     // The answer to the deadline query first, when asked; then the findings, the most important
     // first (the first finding, the runs and the source, is in the heading above).
-    for (const auto& f : a.findings) {
-      if (f.starts_with("Least energy with ")) out += wrap(f, "  query: ", 4, width);
+    size_t shown = 0, rest = 0;
+    for (size_t i = 1; i < a.findings.size(); ++i) {
+      if (a.findings[i].starts_with("Least energy with ")) {
+        out += wrap(a.findings[i], "  query: ", 4, width);
+      }
     }
-    size_t shown = 0;
-    for (size_t i = 1; i < a.findings.size() && shown < kFindings; ++i) {
+    for (size_t i = 1; i < a.findings.size(); ++i) {
       if (a.findings[i].starts_with("Least energy with ")) continue;
+      if (shown == kFindings) {
+        ++rest;
+        continue;
+      }
       out += wrap(a.findings[i], "  - ", 4, width);
       ++shown;
     }
-    if (a.findings.size() > kFindings + 1) {
-      out += fmt::format("  ({} more findings in the report)\n", a.findings.size() - 1 - kFindings);
+    if (rest > 0) {
+      out += fmt::format("  ({} more finding{} in the report)\n", rest, rest == 1 ? "" : "s");
     }
     if (!a.findings.empty() && a.findings[0].find("estimate") != std::string::npos) {
       out += wrap("Energy here is an estimate (CPU utilisation x TDP model), not a measurement.",
