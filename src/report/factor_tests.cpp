@@ -13,6 +13,8 @@ namespace wattserve::report {
 
 namespace {
 
+constexpr size_t kMaxTestedLevels = 12;
+
 // The metrics every factor is tested on, where the runs have them.
 std::vector<std::string> tested_metrics(const DatasetAnalysis& a) {
   std::vector<std::string> out;
@@ -104,6 +106,14 @@ std::vector<FactorTest> factor_tests(const DatasetAnalysis& a, const ReportOptio
   const auto& d = a.data;
   const auto metrics = tested_metrics(a);
   for (const auto& factor : d.factors) {
+    // A factor with many levels is sampled, not set (a random or Latin hypercube design, where
+    // every factor's levels are unique and so look aliased with each other): the sampling
+    // analysis covers it, not tests between its levels.
+    std::set<std::string> distinct;
+    for (const auto& c : d.configs) {
+      if (c.factors.contains(factor)) distinct.insert(c.factors.at(factor).dump());
+    }
+    if (distinct.size() > kMaxTestedLevels) continue;
     // stratum label -> level text -> configurations (in order of appearance)
     std::map<std::string, std::vector<std::pair<std::string, std::vector<size_t>>>> strata;
     for (size_t c = 0; c < d.configs.size(); ++c) {

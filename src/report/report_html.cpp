@@ -115,7 +115,7 @@ void statistics_section(const DatasetAnalysis& a, const std::string& prefix, Htm
         pts.push_back({"partial dependence", pd.x[i], pd.y[i], NAN, NAN});
       }
       for (size_t i = 0; i < pd.observed_x.size(); ++i) {
-        pts.push_back({"runs", pd.observed_x[i], pd.observed_y[i], NAN, NAN});
+        pts.push_back({"runs", pd.observed_x[i], pd.observed_y[i], NAN, NAN, true});
       }
       std::string id = pd.factor;
       std::replace_if(

@@ -70,11 +70,12 @@ json box_plot(const std::vector<GroupValue>& values, const std::string& group_ti
   const double rows_n = static_cast<double>(std::max<std::size_t>(groups.size(), 1));
   json spec = spec_with(std::move(rows));
   spec["height"] = std::max(120.0, 22.0 * rows_n);
-  const json y = {{"field", "group"},
-                  {"type", "nominal"},
-                  {"title", group_title},
-                  {"sort", nullptr},  // the order of the data
-                  {"axis", {{"labelLimit", 380}}}};
+  const json y = {
+      {"field", "group"},
+      {"type", "nominal"},
+      {"title", nullptr},  // the plot's title names the groups; long labels need the room
+      {"sort", nullptr},   // the order of the data
+      {"axis", {{"labelLimit", 380}}}};
   spec["encoding"] = {{"y", y}, {"x", quantitative("value", value_title)}};
   // Every observation is drawn by the point layer, so the box plot draws no outliers of its own.
   json box = {
@@ -206,10 +207,14 @@ namespace {
 json series_chart(const std::vector<SeriesPoint>& points, const std::string& x_title,
                   const std::string& y_title, bool log_x, bool with_points, bool x_zero) {
   json rows = json::array();
-  bool bands = false;
+  bool bands = false, scatter = false;
   for (const auto& p : points) {
     if (!usable(p.x, log_x) || !std::isfinite(p.y)) continue;
     json row = {{"series", p.series}, {"x", p.x}, {"y", p.y}};
+    if (p.scatter) {
+      row["scatter"] = true;
+      scatter = true;
+    }
     if (std::isfinite(p.low) && std::isfinite(p.high)) {
       row["low"] = p.low;
       row["high"] = p.high;
@@ -247,10 +252,20 @@ json series_chart(const std::vector<SeriesPoint>& points, const std::string& x_t
   }
   json line_mark = {{"type", "line"}, {"strokeWidth", with_points ? 2 : 1.2}};
   if (with_points) line_mark["point"] = json{{"filled", true}, {"size", 30}};
-  layers.push_back(
-      {{"mark", line_mark},
-       {"encoding",
-        {{"x", x}, {"y", quantitative("y", y_title)}, {"color", color}, {"tooltip", tooltip}}}});
+  json line_layer = {
+      {"mark", line_mark},
+      {"encoding",
+       {{"x", x}, {"y", quantitative("y", y_title)}, {"color", color}, {"tooltip", tooltip}}}};
+  if (scatter) {
+    // Observations (SeriesPoint::scatter) as points only; the other series as lines.
+    line_layer["transform"] = {{{"filter", "datum.scatter !== true"}}};
+    layers.push_back(
+        {{"transform", {{{"filter", "datum.scatter === true"}}}},
+         {"mark", {{"type", "point"}, {"filled", true}, {"size", 22}, {"opacity", 0.6}}},
+         {"encoding",
+          {{"x", x}, {"y", quantitative("y", y_title)}, {"color", color}, {"tooltip", tooltip}}}});
+  }
+  layers.push_back(std::move(line_layer));
   spec["layer"] = std::move(layers);
   return spec;
 }

@@ -18,8 +18,9 @@ struct GroupValue {
 };
 
 // Horizontal box plot (whiskers at 1.5 IQR) of value by group, one row per group in the order
-// of the data, with every observation as a jittered point over it. group_title names the
-// groups' axis, value_title the metric and its unit.
+// of the data, with every observation as a jittered point over it. group_title names the groups
+// in the tooltip (the axis has no title: long labels need the room), value_title the metric and
+// its unit.
 nlohmann::json box_plot(const std::vector<GroupValue>& values, const std::string& group_title,
                         const std::string& value_title);
 
@@ -42,6 +43,7 @@ struct SeriesPoint {
   std::string series;
   double x = 0, y = 0;
   double low = 0, high = 0;  // band (NaN: none)
+  bool scatter = false;      // drawn as a point only, not joined (observations beside a curve)
 };
 
 // Lines with points (one per series), with an interval band where given; optional vertical
