@@ -90,8 +90,9 @@ LoadedDataset load_dataset(const std::string& dir) {
   }
   LoadedDataset d;
   d.dir = dir;
-  d.label =
-      root.filename().empty() ? root.parent_path().filename().string() : root.filename().string();
+  // The folder's own name, also for "results/x/", "." or "..".
+  const fs::path named = fs::weakly_canonical(root, ec);
+  d.label = ec || named.filename().empty() ? dir : named.filename().string();
   nlohmann::json study;
   try {
     study = nlohmann::json::parse(read_text(root / "study.json"));
