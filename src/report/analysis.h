@@ -225,11 +225,16 @@ double kneedle(const std::vector<double>& x, const std::vector<double>& y);
 double proportionality_index(const std::vector<double>& throughput,
                              const std::vector<double>& watts, double idle_watts);
 
-// The stratum of a configuration for comparing the levels of `factor`: the other factors'
-// levels, "name=level" joined by ", ", leaving out the factors whose level is determined by
-// `factor`'s (aliased with it, like a server name that encodes the schedule): those cannot vary
-// within a level, so splitting by them would leave each stratum one level.
-std::string stratum_label(const LoadedDataset& d, size_t config, const std::string& factor);
+// Factors with more levels than this are sampled (random or Latin hypercube designs), not set:
+// covered by the sampling analysis, neither tested by level nor splitting strata.
+inline constexpr size_t kMaxSetLevels = 12;
+bool is_sampled_factor(const LoadedDataset& d, const std::string& factor);
+
+// Per configuration, its stratum for comparing the levels of `factor`: the other factors'
+// levels, "name=level" joined by ", ", leaving out sampled factors and those whose level is
+// determined by `factor`'s (aliased with it, like a server name that encodes the schedule):
+// those cannot vary within a level, so splitting by them would leave each stratum one level.
+std::vector<std::string> stratum_labels(const LoadedDataset& d, const std::string& factor);
 
 // The values of one metric over a configuration's runs (those that have it), with run ids.
 std::vector<double> config_values(const LoadedDataset& d, size_t config, const std::string& metric,

@@ -63,7 +63,8 @@ Comparison compare(const DatasetAnalysis& base, const DatasetAnalysis& other,
     out.findings.push_back(fmt::format(
         "{}: {} in {} is {:.3f}x that in {} ({}{}; Mann-Whitney p = {}; {} vs {} runs): {}.",
         row.config, def.label, out.other, r, out.base,
-        row.ratio.valid ? fmt::format("95% CI {:.3f} to {:.3f}", row.ratio.low, row.ratio.high)
+        row.ratio.valid ? fmt::format("{:.0f}% CI {:.3f} to {:.3f}", options.confidence * 100,
+                                      row.ratio.low, row.ratio.high)
                         : "no interval",
         "", row.mann_whitney.valid ? format_value(row.mann_whitney.p) : "n/a", row.n_new,
         row.n_base,

@@ -13,15 +13,13 @@ namespace wattserve::report {
 
 namespace {
 
-constexpr size_t kMaxTestedLevels = 12;
-
 // The metrics every factor is tested on, where the runs have them.
 std::vector<std::string> tested_metrics(const DatasetAnalysis& a) {
   std::vector<std::string> out;
   const auto present = a.data.present_metrics();
   for (const char* id :
        {"joules_per_output_token", "joules_per_item", "joules_per_request", "avg_watts", "e2e_p50",
-        "ttft_p50", "output_tokens_per_s", "items_per_s"}) {
+        "e2e_p99", "ttft_p50", "ttft_p99", "output_tokens_per_s", "items_per_s"}) {
     if (std::find(present.begin(), present.end(), id) != present.end()) out.push_back(id);
   }
   return out;
@@ -80,12 +78,26 @@ FactorTest test_levels(const std::string& factor, const std::string& metric_id,
 
 }  // namespace
 
-std::string stratum_label(const LoadedDataset& d, size_t config, const std::string& factor) {
-  const auto& own = d.configs.at(config).factors;
-  std::string out;
-  for (const auto& [name, level] : own.items()) {
-    if (name == factor) continue;
-    // Is `name` a function of `factor` over the configurations that have `factor`?
+bool is_sampled_factor(const LoadedDataset& d, const std::string& factor) {
+  std::set<std::string> distinct;
+  for (const auto& c : d.configs) {
+    if (c.factors.contains(factor)) distinct.insert(c.factors.at(factor).dump());
+  }
+  return distinct.size() > kMaxSetLevels;
+}
+
+std::vector<std::string> stratum_labels(const LoadedDataset& d, const std::string& factor) {
+  // The other factors that split strata: not sampled, not aliased with `factor` (a function of
+  // its level over the configurations that have it). O(configurations x factors).
+  std::set<std::string> names;
+  for (const auto& c : d.configs) {
+    for (const auto& [name, level] : c.factors.items()) {
+      if (name != factor) names.insert(name);
+    }
+  }
+  std::set<std::string> splitting;
+  for (const auto& name : names) {
+    if (is_sampled_factor(d, name)) continue;
     std::map<std::string, std::set<std::string>> seen;
     for (const auto& c : d.configs) {
       if (!c.factors.contains(factor)) continue;
@@ -95,8 +107,16 @@ std::string stratum_label(const LoadedDataset& d, size_t config, const std::stri
     const bool aliased =
         seen.size() > 1 &&
         std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second.size() == 1; });
-    if (aliased) continue;
-    out += (out.empty() ? "" : ", ") + name + "=" + level_text(level);
+    if (!aliased) splitting.insert(name);
+  }
+  std::vector<std::string> out;
+  for (const auto& c : d.configs) {
+    std::string label;
+    for (const auto& [name, level] : c.factors.items()) {
+      if (splitting.count(name))
+        label += (label.empty() ? "" : ", ") + name + "=" + level_text(level);
+    }
+    out.push_back(std::move(label));
   }
   return out;
 }
@@ -109,17 +129,14 @@ std::vector<FactorTest> factor_tests(const DatasetAnalysis& a, const ReportOptio
     // A factor with many levels is sampled, not set (a random or Latin hypercube design, where
     // every factor's levels are unique and so look aliased with each other): the sampling
     // analysis covers it, not tests between its levels.
-    std::set<std::string> distinct;
-    for (const auto& c : d.configs) {
-      if (c.factors.contains(factor)) distinct.insert(c.factors.at(factor).dump());
-    }
-    if (distinct.size() > kMaxTestedLevels) continue;
+    if (is_sampled_factor(d, factor)) continue;
+    const auto labels = stratum_labels(d, factor);
     // stratum label -> level text -> configurations (in order of appearance)
     std::map<std::string, std::vector<std::pair<std::string, std::vector<size_t>>>> strata;
     for (size_t c = 0; c < d.configs.size(); ++c) {
       const auto& f = d.configs[c].factors;
       if (!f.contains(factor)) continue;
-      auto& levels = strata[stratum_label(d, c, factor)];
+      auto& levels = strata[labels[c]];
       const auto level = level_text(f.at(factor));
       auto it = std::find_if(levels.begin(), levels.end(),
                              [&](const auto& l) { return l.first == level; });

@@ -18,10 +18,15 @@ std::string pval(double p) {
   return fmt::format("p = {:.2g}", p);
 }
 
-std::string with_ci(const stats::Interval& i, double estimate, const std::string& unit) {
+std::string with_ci(const stats::Interval& i, double estimate, const std::string& unit,
+                    double confidence) {
   if (!i.valid) return fmt::format("{} {}", format_value(estimate), unit);
-  return fmt::format("{} {} (95% CI {} to {})", format_value(estimate), unit, format_value(i.low),
-                     format_value(i.high));
+  return fmt::format("{} {} ({:.0f}% CI {} to {})", format_value(estimate), unit, confidence * 100,
+                     format_value(i.low), format_value(i.high));
+}
+
+std::string plural(size_t n, const char* word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
 std::string percent_change(double ratio) {
@@ -30,7 +35,8 @@ std::string percent_change(double ratio) {
                    : fmt::format("{:.1f}% more", (ratio - 1) * 100);
 }
 
-void energy_extremes(const DatasetAnalysis& a, std::vector<std::string>& out) {
+void energy_extremes(const DatasetAnalysis& a, const ReportOptions& o,
+                     std::vector<std::string>& out) {
   const auto& def = metric(a.energy_metric);
   size_t lo = SIZE_MAX, hi = SIZE_MAX;
   for (size_t c = 0; c < a.configs.size(); ++c) {
@@ -42,12 +48,19 @@ void energy_extremes(const DatasetAnalysis& a, std::vector<std::string>& out) {
   if (lo == SIZE_MAX || lo == hi) return;
   const auto* ml = a.configs[lo].find(def.id);
   const auto* mh = a.configs[hi].find(def.id);
-  out.push_back(fmt::format(
-      "Least {}: {}, median {} over {} run{}; most: {}, {} ({:.2f}x the least).", def.label,
-      a.data.configs[lo].label, with_ci(ml->median_ci, ml->summary.median, def.unit), ml->summary.n,
-      ml->summary.n == 1 ? "" : "s", a.data.configs[hi].label,
-      with_ci(mh->median_ci, mh->summary.median, def.unit),
-      mh->summary.median / ml->summary.median));
+  if (!(ml->summary.median > 0)) {
+    out.push_back(
+        fmt::format("Some {} medians are zero or negative ({}): not an energy a run can "
+                    "use; check the records.",
+                    def.label, a.data.configs[lo].label));
+    return;
+  }
+  out.push_back(fmt::format("Least {}: {}, median {} over {}; most: {}, {} ({} times the least).",
+                            def.label, a.data.configs[lo].label,
+                            with_ci(ml->median_ci, ml->summary.median, def.unit, o.confidence),
+                            plural(ml->summary.n, "run"), a.data.configs[hi].label,
+                            with_ci(mh->median_ci, mh->summary.median, def.unit, o.confidence),
+                            format_value(mh->summary.median / ml->summary.median)));
 }
 
 void factor_findings(const DatasetAnalysis& a, const ReportOptions& o,
@@ -87,11 +100,16 @@ void factor_findings(const DatasetAnalysis& a, const ReportOptions& o,
     const auto best =
         std::min_element(t.groups.begin(), t.groups.end(),
                          [](const auto& x, const auto& y) { return x.median < y.median; });
+    // Kruskal-Wallis says the levels differ somewhere; the pairs say where, and may all be
+    // unsure with few runs a level (docs/report.md "Per factor").
+    const bool any_sure = std::any_of(t.pairs.begin(), t.pairs.end(),
+                                      [&](const PairTest& p) { return p.p_holm < o.alpha; });
     std::string s = fmt::format(
-        "{}{} changes {} (Kruskal-Wallis H = {:.3g}, {}). {}={} has the "
+        "{}{} differs across the levels of {} (Kruskal-Wallis H = {:.3g}, {}{}). {}={} has the "
         "least ({} median):",
-        where, t.factor, def.label, t.kruskal.statistic, pval(t.kruskal.p), t.factor, best->level,
-        format_value(best->median));
+        where, def.label, t.factor, t.kruskal.statistic, pval(t.kruskal.p),
+        any_sure ? "" : "; no pair of levels is sure after Holm's correction", t.factor,
+        best->level, format_value(best->median));
     for (const auto& p : t.pairs) {
       if (p.a != best->level && p.b != best->level) continue;
       const bool best_is_a = p.a == best->level;
@@ -109,7 +127,8 @@ void factor_findings(const DatasetAnalysis& a, const ReportOptions& o,
   }
 }
 
-void sampling_findings(const DatasetAnalysis& a, std::vector<std::string>& out) {
+void sampling_findings(const DatasetAnalysis& a, const ReportOptions& o,
+                       std::vector<std::string>& out) {
   for (const auto& s : a.sampling) {
     const auto& def = metric(s.metric);
     if (!s.regression.valid) {
@@ -117,25 +136,37 @@ void sampling_findings(const DatasetAnalysis& a, std::vector<std::string>& out) 
                                 s.regression.note));
       continue;
     }
-    std::vector<const stats::Coefficient*> coefs;
+    // Numeric factors (per standard deviation) and categorical levels (0/1 columns, against the
+    // first level), each in order of effect size.
+    std::vector<const stats::Coefficient*> coefs, levels;
     for (size_t j = 1; j < s.regression.coefficients.size(); ++j) {
-      coefs.push_back(&s.regression.coefficients[j]);
+      const auto* c = &s.regression.coefficients[j];
+      (c->name.find(" (against ") == std::string::npos ? coefs : levels).push_back(c);
     }
-    std::sort(coefs.begin(), coefs.end(), [](const auto* x, const auto* y) {
+    const auto by_size = [](const auto* x, const auto* y) {
       return std::fabs(x->estimate) > std::fabs(y->estimate);
-    });
+    };
+    std::sort(coefs.begin(), coefs.end(), by_size);
+    std::sort(levels.begin(), levels.end(), by_size);
+    const double ci = o.confidence * 100;
     std::string txt = fmt::format(
-        "{} {} most: one standard deviation more multiplies it by {:.3f} (95% CI {:.3f} to "
+        "{} {} most: one standard deviation more multiplies it by {:.3f} ({:.0f}% CI {:.3f} to "
         "{:.3f}).",
-        coefs.size() > 1 ? fmt::format("Of the {} factors, {} moves", coefs.size(), s.strongest)
-                         : fmt::format("{} moves", s.strongest),
-        def.label, std::exp(coefs[0]->estimate), std::exp(coefs[0]->low), std::exp(coefs[0]->high));
+        coefs.size() > 1
+            ? fmt::format("Of the {} sampled factors, {} moves", coefs.size(), s.strongest)
+            : fmt::format("{} moves", s.strongest),
+        def.label, std::exp(coefs[0]->estimate), ci, std::exp(coefs[0]->low),
+        std::exp(coefs[0]->high));
     txt += fmt::format(" Regression of log {} on the standardised factors: R^2 = {:.3f} (n = {}).",
                        def.label, s.regression.r2, s.regression.n);
     for (size_t j = 1; j < coefs.size(); ++j) {
       txt += fmt::format(" {}: x{:.3f} per SD (CI {:.3f} to {:.3f}, {}).", coefs[j]->name,
                          std::exp(coefs[j]->estimate), std::exp(coefs[j]->low),
                          std::exp(coefs[j]->high), pval(coefs[j]->p));
+    }
+    for (const auto* c : levels) {
+      txt += fmt::format(" {}: x{:.3f} (CI {:.3f} to {:.3f}, {}).", c->name, std::exp(c->estimate),
+                         std::exp(c->low), std::exp(c->high), pval(c->p));
     }
     for (const auto& c : s.correlations) {
       if (c.spearman.valid) {
@@ -147,7 +178,8 @@ void sampling_findings(const DatasetAnalysis& a, std::vector<std::string>& out) 
   }
 }
 
-void pareto_findings(const DatasetAnalysis& a, std::vector<std::string>& out) {
+void pareto_findings(const DatasetAnalysis& a, const ReportOptions& o,
+                     std::vector<std::string>& out) {
   const auto& p = a.pareto;
   for (const auto& f : p.fronts) {
     if (f.front.empty()) continue;
@@ -155,8 +187,12 @@ void pareto_findings(const DatasetAnalysis& a, std::vector<std::string>& out) {
         fmt::format("Pareto front of {} and {}:", metric(p.objectives[f.x].metric).label,
                     metric(p.objectives[f.y].metric).label);
     for (size_t i : f.front) {
-      s += fmt::format(" {} (on the front in {:.0f}% of resamples);",
-                       a.data.configs[p.points[i].config].label, f.probability[i] * 100);
+      const auto& conf = a.data.configs[p.points[i].config];
+      s +=
+          conf.runs.size() < 2 || o.front_resamples == 0
+              ? fmt::format(" {} ({}: no resampling);", conf.label, plural(conf.runs.size(), "run"))
+              : fmt::format(" {} (on the front in {:.0f}% of resamples);", conf.label,
+                            f.probability[i] * 100);
     }
     s.back() = '.';
     out.push_back(s);
@@ -172,17 +208,20 @@ void pareto_findings(const DatasetAnalysis& a, std::vector<std::string>& out) {
     cond += fmt::format("{}{} {} {}", cond.empty() ? "" : " and ", metric(q.quality_metric).label,
                         up ? ">=" : "<=", format_value(q.quality_floor));
   }
+  if (cond.empty()) cond = "no condition that applies";
   if (!q.found) {
     out.push_back(fmt::format("Least energy with {}: none ({}).", cond, q.note));
     return;
   }
   const auto& def = metric(q.energy_metric);
+  const auto& answer = a.data.configs[q.config];
   out.push_back(fmt::format(
-      "Least energy with {}: {}, {} (the answer in {:.0f}% of resamples; {} of {} configurations "
-      "meet the conditions{}){}.",
-      cond, a.data.configs[q.config].label, with_ci(q.energy, q.energy.estimate, def.unit),
-      q.probability_best * 100, q.feasible, a.configs.size(),
-      q.runner_up.empty() ? "" : "; runner-up " + q.runner_up,
+      "Least energy with {}: {}, {} ({}; {} of {} configurations meet the conditions{}){}.", cond,
+      answer.label, with_ci(q.energy, q.energy.estimate, def.unit, o.confidence),
+      answer.runs.size() < 2 || o.front_resamples == 0
+          ? plural(answer.runs.size(), "run") + ": no resampling"
+          : fmt::format("the answer in {:.0f}% of resamples", q.probability_best * 100),
+      q.feasible, a.configs.size(), q.runner_up.empty() ? "" : "; runner-up " + q.runner_up,
       q.note.empty() ? "" : " (" + q.note + ")"));
 }
 
@@ -212,17 +251,17 @@ std::vector<std::string> findings(const DatasetAnalysis& a, const ReportOptions&
   const bool estimate = std::find(d.energy_sources.begin(), d.energy_sources.end(), "estimate") !=
                         d.energy_sources.end();
   out.push_back(fmt::format(
-      "{} measured runs of {} configurations{}. Energy source: {}.{}", d.runs.size(),
-      d.configs.size(),
+      "{} measured {} of {}{}. Energy source: {}.{}", d.runs.size(),
+      d.runs.size() == 1 ? "run" : "runs", plural(d.configs.size(), "configuration"),
       d.factors.empty() ? "" : fmt::format(" (factors: {})", fmt::join(d.factors, ", ")),
       d.energy_sources.empty() ? "unknown" : fmt::format("{}", fmt::join(d.energy_sources, ", ")),
       estimate ? " These energies are an estimate (CPU utilisation x TDP model, RAM from installed "
                  "memory; docs/measurement.md), not a measurement: they follow time and load."
                : ""));
-  energy_extremes(a, out);
+  energy_extremes(a, options, out);
   factor_findings(a, options, out);
-  sampling_findings(a, out);
-  pareto_findings(a, out);
+  sampling_findings(a, options, out);
+  pareto_findings(a, options, out);
   proportionality_findings(a, out);
   size_t outliers = 0;
   for (const auto& c : a.configs) {
@@ -231,9 +270,10 @@ std::vector<std::string> findings(const DatasetAnalysis& a, const ReportOptions&
   }
   if (outliers > 0) {
     out.push_back(
-        fmt::format("{} runs lie outside Tukey's fences for {} (listed per "
-                    "configuration in the JSON and the tables).",
-                    outliers, metric(a.energy_metric).label));
+        fmt::format("{} outside Tukey's fences for {} (listed per configuration in the JSON "
+                    "and the tables).",
+                    outliers == 1 ? "1 run lies" : fmt::format("{} runs lie", outliers),
+                    metric(a.energy_metric).label));
   }
   return out;
 }

@@ -105,24 +105,26 @@ ParetoAnalysis pareto_analysis(const DatasetAnalysis& a, const ReportOptions& op
   if (p.objectives.size() < 2 && !a.throughput_metric.empty()) {
     p.objectives.push_back({a.throughput_metric, true});
   }
-  // The deadline query may name another latency metric: it joins the objectives.
+  // The columns the resampling tracks: the objectives, then what the deadline query needs beyond
+  // them (another latency metric, the quality metric): those do not change the fronts.
+  std::vector<ParetoObjective> columns = p.objectives;
   Feasibility feas;
   const bool asked = std::isfinite(options.deadline_s) || std::isfinite(options.quality_floor);
   if (std::isfinite(options.deadline_s)) {
     const auto lm = options.deadline_metric.empty() ? a.latency_metric : options.deadline_metric;
     if (!lm.empty()) {
       metric(lm);  // throws for an unknown id
-      feas.lat = objective_index(p.objectives, lm, false);
+      feas.lat = objective_index(columns, lm, false);
       feas.deadline = options.deadline_s;
     }
   }
   if (std::isfinite(options.quality_floor) && !a.quality_metric.empty()) {
-    feas.qual = objective_index(p.objectives, a.quality_metric,
+    feas.qual = objective_index(columns, a.quality_metric,
                                 metric(a.quality_metric).better == Better::kHigher);
     feas.floor = options.quality_floor;
     feas.qual_max = metric(a.quality_metric).better == Better::kHigher;
   }
-  const size_t k = p.objectives.size();
+  const size_t k = p.objectives.size(), kc = columns.size();
   std::vector<bool> maximise;
   for (const auto& o : p.objectives) maximise.push_back(o.maximise);
   // Per configuration: per-run values of each objective (NaN where a run lacks one).
@@ -133,17 +135,21 @@ ParetoAnalysis pareto_analysis(const DatasetAnalysis& a, const ReportOptions& op
     pt.config = c;
     for (size_t r : d.configs[c].runs) {
       std::vector<double> row;
-      for (const auto& o : p.objectives) {
+      for (const auto& o : columns) {
         row.push_back(metric_value(d.runs[r].record, metric(o.metric)).value_or(NAN));
       }
       per_run[c].push_back(std::move(row));
     }
-    for (size_t j = 0; j < k; ++j) {
-      const auto* m = a.configs[c].find(p.objectives[j].metric);
-      pt.value.push_back(m ? m->summary.median : NAN);
-      pt.interval.push_back(m ? m->median_ci : stats::Interval{});
+    std::vector<double> all;
+    for (size_t j = 0; j < kc; ++j) {
+      const auto* m = a.configs[c].find(columns[j].metric);
+      all.push_back(m ? m->summary.median : NAN);
+      if (j < k) {
+        pt.value.push_back(all.back());
+        pt.interval.push_back(m ? m->median_ci : stats::Interval{});
+      }
     }
-    medians.push_back(pt.value);
+    medians.push_back(std::move(all));
     p.points.push_back(std::move(pt));
   }
   std::vector<std::vector<size_t>> pairs;
@@ -174,7 +180,7 @@ ParetoAnalysis pareto_analysis(const DatasetAnalysis& a, const ReportOptions& op
   std::mt19937_64 rng(options.seed);
   const size_t rounds = options.front_resamples;
   std::vector<size_t> best_count(medians.size(), 0);
-  std::vector<std::vector<double>> boot(medians.size(), std::vector<double>(k, NAN));
+  std::vector<std::vector<double>> boot(medians.size(), std::vector<double>(kc, NAN));
   std::vector<double> column;
   for (size_t b = 0; b < rounds; ++b) {
     for (size_t c = 0; c < per_run.size(); ++c) {
@@ -182,7 +188,7 @@ ParetoAnalysis pareto_analysis(const DatasetAnalysis& a, const ReportOptions& op
       std::uniform_int_distribution<size_t> pick_run(0, rows.size() - 1);
       std::vector<size_t> idx(rows.size());
       for (auto& i : idx) i = pick_run(rng);
-      for (size_t j = 0; j < k; ++j) {
+      for (size_t j = 0; j < kc; ++j) {
         column.clear();
         for (size_t i : idx) column.push_back(rows[i][j]);
         boot[c][j] = median_of(column);
@@ -197,23 +203,31 @@ ParetoAnalysis pareto_analysis(const DatasetAnalysis& a, const ReportOptions& op
       if (best != SIZE_MAX) ++best_count[best];
     }
   }
-  if (rounds > 0) {
-    for (auto& f : p.fronts) {
-      for (auto& v : f.probability) v /= static_cast<double>(rounds);
-    }
-    for (auto& v : p.probability_all) v /= static_cast<double>(rounds);
+  // Shares of the rounds; unknown (NaN) without rounds.
+  const double share = rounds > 0 ? 1.0 / static_cast<double>(rounds) : NAN;
+  for (auto& f : p.fronts) {
+    for (auto& v : f.probability) v *= share;
   }
+  for (auto& v : p.probability_all) v *= share;
   // The deadline query.
   auto& q = p.query;
   q.asked = asked;
   q.energy_metric = a.energy_metric;
   if (!asked) return p;
-  q.latency_metric = feas.lat == SIZE_MAX ? "" : p.objectives[feas.lat].metric;
-  q.quality_metric = feas.qual == SIZE_MAX ? "" : p.objectives[feas.qual].metric;
+  q.latency_metric = feas.lat == SIZE_MAX ? "" : columns[feas.lat].metric;
+  q.quality_metric = feas.qual == SIZE_MAX ? "" : columns[feas.qual].metric;
   q.deadline_s = options.deadline_s;
   q.quality_floor = options.quality_floor;
   if (std::isfinite(options.deadline_s) && feas.lat == SIZE_MAX) {
     q.note = "the runs record no request latency: the deadline is not applied";
+  }
+  const auto recorded = [&](size_t col) {
+    return std::any_of(medians.begin(), medians.end(),
+                       [&](const auto& v) { return std::isfinite(v[col]); });
+  };
+  if (feas.lat != SIZE_MAX && !recorded(feas.lat)) {
+    q.note = fmt::format("the runs record no {}: the deadline cannot be checked",
+                         metric(q.latency_metric).label);
   }
   if (std::isfinite(options.quality_floor) && feas.qual == SIZE_MAX) {
     q.note += std::string(q.note.empty() ? "" : "; ") +
@@ -229,6 +243,7 @@ ParetoAnalysis pareto_analysis(const DatasetAnalysis& a, const ReportOptions& op
   q.found = true;
   q.config = best;
   q.energy = p.points[best].interval[0];
+  q.energy.estimate = medians[best][0];  // also when n < 2 leaves no interval
   q.probability_best =
       rounds > 0 ? static_cast<double>(best_count[best]) / static_cast<double>(rounds) : NAN;
   const size_t second = least_energy(medians, feas, best);

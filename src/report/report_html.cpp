@@ -39,18 +39,15 @@ void factor_plots(const DatasetAnalysis& a, const std::string& metric_id, const 
                               "(docs/report.md \"Per configuration\").",
                               vega::box_plot(all, "configuration", axis_title(def.id))});
   for (const auto& f : d.factors) {
-    std::set<std::string> levels;
-    for (const auto& c : d.configs) {
-      if (c.factors.contains(f)) levels.insert(c.factors.at(f).dump());
-    }
-    if (levels.size() > 12) continue;  // a sampled factor: see the partial dependence
+    if (is_sampled_factor(d, f)) continue;  // see the partial dependence
+    const auto strata = stratum_labels(d, f);
     std::vector<vega::GroupValue> values;
     for (const auto& run : d.runs) {
       const auto& fac = d.configs[run.config].factors;
       if (!fac.contains(f)) continue;
       const auto v = metric_value(run.record, def);
       if (!v) continue;
-      const auto stratum = stratum_label(d, run.config, f);
+      const auto& stratum = strata[run.config];
       values.push_back(
           {(stratum.empty() ? "" : stratum + " | ") + f + "=" + level_text(fac.at(f)), *v});
     }
@@ -69,7 +66,8 @@ void factor_plots(const DatasetAnalysis& a, const std::string& metric_id, const 
   }
 }
 
-void statistics_section(const DatasetAnalysis& a, const std::string& prefix, HtmlSection& s) {
+void statistics_section(const DatasetAnalysis& a, double conf, const std::string& prefix,
+                        HtmlSection& s) {
   HtmlList words;
   for (const auto& f : a.findings) words.items.push_back(f);
   s.blocks.push_back(words);
@@ -106,8 +104,11 @@ void statistics_section(const DatasetAnalysis& a, const std::string& prefix, Htm
         prefix + "coef-" + sa.metric,
         fmt::format("log {}: standardised coefficients (R^2 = {:.3f})", metric(sa.metric).label,
                     sa.regression.r2),
-        "Change in log energy per standard deviation of each factor, with its 95% t interval; "
-        "exp(coefficient) is the factor by which energy is multiplied.",
+        fmt::format(
+            "Change in log energy per standard deviation of each sampled factor (and for each "
+            "level of a set factor against its first), with its {:.0f}% t interval; "
+            "exp(coefficient) is the factor by which energy is multiplied.",
+            conf * 100),
         vega::interval_bars(bars, "coefficient (log scale units)", 0.0)});
     for (const auto& pd : sa.partial_dependence) {
       std::vector<vega::SeriesPoint> pts;
@@ -131,7 +132,8 @@ void statistics_section(const DatasetAnalysis& a, const std::string& prefix, Htm
   }
 }
 
-void pareto_section(const DatasetAnalysis& a, const std::string& prefix, HtmlSection& s) {
+void pareto_section(const DatasetAnalysis& a, double conf, const std::string& prefix,
+                    HtmlSection& s) {
   const auto& p = a.pareto;
   for (const auto& f : p.fronts) {
     std::vector<vega::ScatterPoint> pts;
@@ -156,8 +158,10 @@ void pareto_section(const DatasetAnalysis& a, const std::string& prefix, HtmlSec
         fmt::format("{}pareto-{}-{}", prefix, f.x, f.y),
         fmt::format("{} against {}", metric(p.objectives[f.x].metric).label,
                     metric(p.objectives[f.y].metric).label),
-        "Medians over runs with 95% BCa intervals; the line joins the Pareto front; point size: "
-        "the share of bootstrap resamples in which the configuration is on the front.",
+        fmt::format("Medians over runs with {:.0f}% BCa intervals; the line joins the Pareto "
+                    "front; point size: the share of bootstrap resamples in which the "
+                    "configuration is on the front.",
+                    conf * 100),
         vega::pareto_scatter(pts, axis_title(p.objectives[f.x].metric),
                              axis_title(p.objectives[f.y].metric))});
   }
@@ -178,7 +182,8 @@ void pareto_section(const DatasetAnalysis& a, const std::string& prefix, HtmlSec
   }
 }
 
-void proportionality_section(const DatasetAnalysis& a, const std::string& prefix, HtmlSection& s) {
+void proportionality_section(const DatasetAnalysis& a, double conf, const std::string& prefix,
+                             HtmlSection& s) {
   // One plot per factor, one series per stratum (e.g. each server against streams); the knee
   // rule is drawn when there is one curve, the knees of all are in the caption and the table.
   std::vector<std::string> factors;
@@ -214,9 +219,10 @@ void proportionality_section(const DatasetAnalysis& a, const std::string& prefix
     s.blocks.push_back(HtmlPlot{
         fmt::format("{}prop-{}", prefix, k++),
         fmt::format("{} against {}", metric(only->energy_metric).label, factor),
-        fmt::format("Median over runs with its 95% BCa band{} (docs/report.md \"Energy "
+        fmt::format("Median over runs with its {:.0f}% BCa band{} (docs/report.md \"Energy "
                     "proportionality\"). {}.",
-                    curves == 1 ? "; the rule marks Kneedle's knee" : "", fmt::join(notes, "; ")),
+                    conf * 100, curves == 1 ? "; the rule marks Kneedle's knee" : "",
+                    fmt::join(notes, "; ")),
         vega::line_chart(pts, factor, axis_title(only->energy_metric), knee, "knee")});
   }
 }
@@ -305,14 +311,14 @@ HtmlDocument report_document(const Report& r) {
     for (const auto& m : headline_energy_metrics(a)) factor_plots(a, m, prefix, summary);
     doc.sections.push_back(std::move(summary));
     HtmlSection st{prefix + "statistics", name + "Statistics", {}};
-    statistics_section(a, prefix, st);
+    statistics_section(a, r.options.confidence, prefix, st);
     doc.sections.push_back(std::move(st));
     HtmlSection pa{prefix + "pareto", name + "Pareto fronts", {}};
-    pareto_section(a, prefix, pa);
+    pareto_section(a, r.options.confidence, prefix, pa);
     if (!pa.blocks.empty()) doc.sections.push_back(std::move(pa));
     if (!a.proportionality.empty()) {
       HtmlSection pr{prefix + "proportionality", name + "Energy proportionality", {}};
-      proportionality_section(a, prefix, pr);
+      proportionality_section(a, r.options.confidence, prefix, pr);
       doc.sections.push_back(std::move(pr));
     }
     HtmlSection tl{prefix + "timelines", name + "Power timelines", {}};
@@ -336,7 +342,9 @@ HtmlDocument report_document(const Report& r) {
     if (!bars.empty()) {
       s.blocks.push_back(HtmlPlot{fmt::format("cmp{}-ratios", i + 1),
                                   fmt::format("{}: {} / {}", metric(energy).label, c.other, c.base),
-                                  "Ratio of medians with its 95% BCa interval; 1 = no change.",
+                                  fmt::format("Ratio of medians with its {:.0f}% BCa interval; 1 = "
+                                              "no change.",
+                                              r.options.confidence * 100),
                                   vega::interval_bars(bars, "ratio", 1.0)});
     }
     s.blocks.push_back(html_table(comparison_table(c), "Every matching configuration and metric."));

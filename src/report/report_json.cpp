@@ -149,10 +149,9 @@ json pareto_json(const DatasetAnalysis& a) {
   for (const auto& f : p.fronts) {
     json members = json::array();
     for (size_t i : f.front) members.push_back(a.data.configs[p.points[i].config].label);
-    json prob = json::object();
-    for (size_t i = 0; i < f.probability.size(); ++i) {
-      prob[a.data.configs[p.points[i].config].label] = num(f.probability[i]);
-    }
+    // Per point, in the order of "points" (labels need not be unique: 1 and 1.0 print alike).
+    json prob = json::array();
+    for (size_t i = 0; i < f.probability.size(); ++i) prob.push_back(num(f.probability[i]));
     fronts.push_back(json{{"x", p.objectives[f.x].metric},
                           {"y", p.objectives[f.y].metric},
                           {"front", members},

@@ -88,9 +88,11 @@ TEST(ReportAnalysis, ComparesEngineLevelsWithinEachModel) {
   // The words name the better engine and the size of the difference.
   bool said = false;
   for (const auto& s : a.findings) {
-    said = said || (s.find("With model=tiny, engine changes") != std::string::npos &&
-                    s.find("engine=fast has the least") != std::string::npos &&
-                    s.find("49.1% less than slow") != std::string::npos);
+    said = said ||
+           (s.find("With model=tiny, J per output token differs across the levels of engine") !=
+                std::string::npos &&
+            s.find("engine=fast has the least") != std::string::npos &&
+            s.find("49.1% less than slow") != std::string::npos);
   }
   EXPECT_TRUE(said) << ::testing::PrintToString(a.findings);
   // Summaries: the median's interval holds the median.
@@ -125,6 +127,15 @@ TEST(ReportAnalysis, DeadlineQueryPicksTheLeastEnergyConfigurationThatMeetsIt) {
   a = analyse_dataset(load_dataset(d.dir()), o);
   EXPECT_FALSE(a.pareto.query.found);
   EXPECT_THAT(a.pareto.query.note, HasSubstr("no configuration meets"));
+  // A deadline on a metric the runs lack says so, and asking does not change the fronts.
+  o.deadline_s = 2.0;
+  o.deadline_metric = "ttft_p99";
+  a = analyse_dataset(load_dataset(d.dir()), o);
+  EXPECT_FALSE(a.pareto.query.found);
+  EXPECT_THAT(a.pareto.query.note, HasSubstr("the runs record no TTFT p99"));
+  EXPECT_EQ(a.pareto.objectives.size(), 2u);
+  ASSERT_EQ(a.pareto.fronts.size(), 1u);
+  EXPECT_EQ(a.pareto.fronts[0].front.size(), 3u);
 }
 
 TEST(ReportAnalysis, QualityIsWhatTheRunsWithThePrimaryEnergyMetricHave) {
@@ -187,6 +198,37 @@ TEST(ReportAnalysis, SamplingRegressionFindsTheFactorThatMovesEnergy) {
   EXPECT_LT(s.partial_dependence[0].y.front(), s.partial_dependence[0].y.back());
   // 40 levels of each factor, each level's other factors unique: sampled, not tested by level.
   EXPECT_TRUE(a.factor_tests.empty());
+}
+
+TEST(ReportAnalysis, SetFactorBesideSampledOnesIsTestedAndInTheRegression) {
+  // engine a/b x 20 random temperatures x 3 repeats: engine b doubles the energy. The sampled
+  // temperature neither hides engine in one-configuration strata nor leaves it out of the model.
+  TempDataset d("mixed-design");
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 20; ++i) {
+    const double temp = 1.5 * u(rng);
+    for (const char* engine : {"a", "b"}) {
+      for (int rep = 0; rep < 3; ++rep) {
+        const double e = (std::string(engine) == "b" ? 2.0 : 1.0) * (1 + 0.05 * u(rng));
+        d.add({{"engine", engine}, {"temperature", temp}}, {{"joules_per_request", e}});
+      }
+    }
+  }
+  const auto a = analyse_dataset(load_dataset(d.dir()), fast());
+  const FactorTest* engine = nullptr;
+  for (const auto& t : a.factor_tests) {
+    if (t.factor == "engine" && t.metric == "joules_per_request") engine = &t;
+  }
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->stratum, "");  // temperature is sampled: it does not split strata
+  EXPECT_LT(engine->kruskal.p, 1e-6);
+  ASSERT_EQ(a.sampling.size(), 1u);
+  const auto& coefs = a.sampling[0].regression.coefficients;
+  ASSERT_EQ(coefs.size(), 3u);
+  EXPECT_EQ(coefs[2].name, "engine=b (against a)");
+  EXPECT_NEAR(std::exp(coefs[2].estimate), 2.0, 0.05);
+  EXPECT_GT(a.sampling[0].regression.r2, 0.95);
 }
 
 TEST(ReportAnalysis, ProportionalityCurveKneeAndIdleShare) {
