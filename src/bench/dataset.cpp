@@ -224,40 +224,6 @@ void flatten(const json& v, const std::string& prefix, std::map<std::string, std
 
 // ---- Timestamps ----
 
-// RFC 3339 ("2024-05-01T12:00:00.123Z", "...+02:00") as Unix-epoch ns; 0 when unreadable.
-int64_t parse_rfc3339_ns(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (s.size() < 19 ||
-      std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6) {
-    return 0;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  const time_t t = ::timegm(&tm);
-  size_t i = 19;
-  int64_t frac_ns = 0;
-  if (i < s.size() && s[i] == '.') {
-    int64_t scale = 100000000;
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-      frac_ns += (s[i] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  int64_t offset_s = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) == 2) {
-      offset_s = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-    }
-  }
-  return (static_cast<int64_t>(t) - offset_s) * 1000000000LL + frac_ns;
-}
-
 std::optional<energy::DomainKind> parse_kind(const std::string& s) {
   using energy::DomainKind;
   for (DomainKind k :
@@ -582,8 +548,8 @@ energy::RunSummary summary_from_record(const json& record) {
   if (s.project_name.empty()) s.project_name = "wattserve";
   s.experiment_id = str_field(study, "hash");
   s.run_id = str_field(record, "run_id");
-  s.start_wall_ns = parse_rfc3339_ns(str_field(record, "started_at"));
-  s.end_wall_ns = parse_rfc3339_ns(str_field(record, "ended_at"));
+  s.start_wall_ns = energy::parse_rfc3339_ns(str_field(record, "started_at"));
+  s.end_wall_ns = energy::parse_rfc3339_ns(str_field(record, "ended_at"));
   s.window.duration_s = num_field(energy_block, "duration_s", num_field(record, "duration_s"));
   s.window.begin_wall_ns = s.start_wall_ns;
   s.window.end_wall_ns = s.end_wall_ns;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 
 namespace wattserve::energy {
@@ -76,6 +77,41 @@ std::string format_double(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   if (v == 0) return "0";  // also for -0
   return fmt::format("{}", v);
+}
+
+int64_t parse_rfc3339_ns(const std::string& s) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  char sep = 0;
+  if (s.size() < 19 ||
+      std::sscanf(s.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &y, &mo, &d, &sep, &h, &mi, &sec) != 7 ||
+      (sep != 'T' && sep != 't' && sep != ' ')) {
+    return 0;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  const time_t t = ::timegm(&tm);
+  size_t i = 19;
+  int64_t frac_ns = 0;
+  if (i < s.size() && s[i] == '.') {
+    int64_t scale = 100000000;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      frac_ns += (s[i] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  int64_t offset_s = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh = 0, om = 0;
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) == 2) {
+      offset_s = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
+    }
+  }
+  return (static_cast<int64_t>(t) - offset_s) * 1000000000LL + frac_ns;
 }
 
 }  // namespace wattserve::energy
