@@ -5,10 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "energy/core/atomic_file.h"
 #include "energy/core/embedded_csv.h"
 #include "energy/exporters/output_format.h"
 
@@ -41,11 +40,11 @@ int64_t parse_time(const std::string& cell) {
 
 std::vector<IntensityPoint> read_intensity_csv(const std::string& path,
                                                const std::string& value_column) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read {}", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  const auto rows = energy::parse_csv(text.str());
+  std::string text;
+  if (!energy::read_file_if_exists(path, &text)) {
+    throw std::runtime_error(fmt::format("{}: no such file", path));
+  }
+  const auto rows = energy::parse_csv(text);
   if (rows.empty()) throw std::runtime_error(fmt::format("{}: empty", path));
   const auto& header = rows.front();
   size_t tcol = header.size(), vcol = header.size();

@@ -1,5 +1,6 @@
 // Small descriptive statistics shared by bench's runners and the load generator's metrics
-// (the formulas are in docs/bench.md "What a run measures").
+// (the formulas are in docs/bench.md "What a run measures"), in bench's percent convention over
+// the report's statistics library (report/stats/descriptive.h).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -31,6 +31,18 @@ ConfigSummary summarize_config(const LoadedDataset& d, size_t config,
   ConfigSummary out;
   out.config = config;
   stats::BootstrapOptions boot{options.resamples, options.confidence, options.seed + config};
+  // The request columns behind the latency metrics, each run's requests CSV read once.
+  std::vector<std::string> columns;
+  for (const auto& def : metric_catalogue()) {
+    if (!def.request_column.empty()) columns.push_back(def.request_column);
+  }
+  std::vector<std::vector<double>> pooled(columns.size());
+  for (size_t r : d.configs[config].runs) {
+    auto cols = request_columns(d.runs[r], columns);
+    for (size_t c = 0; c < columns.size(); ++c) {
+      pooled[c].insert(pooled[c].end(), cols[c].begin(), cols[c].end());
+    }
+  }
   for (const auto& def : metric_catalogue()) {
     std::vector<std::string> ids;
     const auto values = config_values(d, config, def.id, &ids);
@@ -42,17 +54,14 @@ ConfigSummary summarize_config(const LoadedDataset& d, size_t config,
     for (size_t i : m.summary.outliers) m.outlier_runs.push_back(ids[i]);
     out.metrics.push_back(std::move(m));
     if (def.request_column.empty()) continue;
-    std::vector<double> pooled;
-    for (size_t r : d.configs[config].runs) {
-      const auto col = request_column(d.runs[r], def.request_column);
-      pooled.insert(pooled.end(), col.begin(), col.end());
-    }
-    if (pooled.empty()) continue;
+    const auto c = static_cast<size_t>(
+        std::find(columns.begin(), columns.end(), def.request_column) - columns.begin());
+    if (pooled[c].empty()) continue;
     RequestLatency rl;
     rl.column = def.request_column;
-    rl.n = pooled.size();
-    rl.p50 = stats::quantile(pooled, 0.5);
-    rl.p99 = stats::bootstrap_quantile(pooled, 0.99, boot);
+    rl.n = pooled[c].size();
+    rl.p50 = stats::quantile(pooled[c], 0.5);
+    rl.p99 = stats::bootstrap_quantile(pooled[c], 0.99, boot);
     out.requests.push_back(std::move(rl));
   }
   return out;

@@ -6,12 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
+#include "energy/core/atomic_file.h"
 #include "energy/core/embedded_csv.h"
 #include "report/metrics.h"
 
@@ -28,11 +27,11 @@ std::string read_text(const fs::path& p) {
   if (!fs::is_regular_file(p, ec)) {
     throw std::runtime_error(fmt::format("{} is not a regular file", p.string()));
   }
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read {}", p.string()));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string text;
+  if (!energy::read_file_if_exists(p.string(), &text)) {
+    throw std::runtime_error(fmt::format("{}: no such file", p.string()));
+  }
+  return text;
 }
 
 std::string config_label(const nlohmann::json& factors) {
@@ -216,23 +215,26 @@ LoadedDataset dataset_from_records(std::vector<nlohmann::json> records, const st
   return d;
 }
 
-std::vector<double> request_column(const Run& run, const std::string& column) {
-  std::vector<double> out;
+std::vector<std::vector<double>> request_columns(const Run& run,
+                                                 const std::vector<std::string>& columns) {
+  std::vector<std::vector<double>> out(columns.size());
   if (run.requests_csv.empty()) return out;
   const auto rows = energy::parse_csv(read_text(run.requests_csv));
   if (rows.empty()) return out;
   const auto& header = rows.front();
-  const auto col = std::find(header.begin(), header.end(), column);
   const auto status = std::find(header.begin(), header.end(), "status");
-  if (col == header.end()) return out;
-  const auto ci = static_cast<size_t>(col - header.begin());
   const auto si = static_cast<size_t>(status - header.begin());
-  for (size_t i = 1; i < rows.size(); ++i) {
-    const auto& row = rows[i];
-    if (ci >= row.size()) continue;
-    if (status != header.end() && (si >= row.size() || row[si] != "ok")) continue;
-    const double v = to_number(row[ci]);
-    if (std::isfinite(v)) out.push_back(v);
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const auto col = std::find(header.begin(), header.end(), columns[c]);
+    if (col == header.end()) continue;
+    const auto ci = static_cast<size_t>(col - header.begin());
+    for (size_t i = 1; i < rows.size(); ++i) {
+      const auto& row = rows[i];
+      if (ci >= row.size()) continue;
+      if (status != header.end() && (si >= row.size() || row[si] != "ok")) continue;
+      const double v = to_number(row[ci]);
+      if (std::isfinite(v)) out[c].push_back(v);
+    }
   }
   return out;
 }

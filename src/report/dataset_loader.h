@@ -51,9 +51,10 @@ LoadedDataset load_dataset(const std::string& dir);
 LoadedDataset dataset_from_records(std::vector<nlohmann::json> records, const std::string& dir,
                                    const std::string& label);
 
-// The finite values of one column (e.g. "e2e_s") of a run's requests CSV, for requests with
-// status "ok"; empty when the run has no such file or column.
-std::vector<double> request_column(const Run& run, const std::string& column);
+// The finite values of each column (e.g. "e2e_s") of a run's requests CSV, for requests with
+// status "ok", the file read once; a column is empty when the run has no such file or column.
+std::vector<std::vector<double>> request_columns(const Run& run,
+                                                 const std::vector<std::string>& columns);
 
 // A run's power timeline: seconds since the start and total watts (the sum of the domains'
 // ".watts" columns), at most max_points points (evenly thinned); empty when the run has none.

@@ -1,6 +1,7 @@
 // report_json() (report_outputs.h).
 #include <cmath>
 
+#include "bench/stats.h"
 #include "report/metrics.h"
 #include "report/report_outputs.h"
 
@@ -8,11 +9,8 @@ namespace wattserve::report {
 
 namespace {
 
+using bench::num;
 using nlohmann::json;
-
-json num(double x) {
-  return std::isfinite(x) ? json(x) : json(nullptr);
-}
 
 json interval(const stats::Interval& i) {
   if (!i.valid) return json{{"valid", false}, {"note", i.note}, {"estimate", num(i.estimate)}};

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "bench/dataset.h"
+#include "bench/stats.h"
 #include "energy/core/atomic_file.h"
 #include "report/metrics.h"
 #include "report/report_outputs.h"
@@ -43,9 +44,8 @@ std::string markdown_table(const TextTable& t) {
   return out;
 }
 
-nlohmann::json cell(double x) {
-  return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
-}
+// A CSV cell: the number, or empty when not finite.
+constexpr auto cell = bench::num;
 
 }  // namespace
 
