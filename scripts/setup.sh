@@ -49,6 +49,8 @@ APT_PACKAGES=(
   libtomlplusplus-dev
   # SHA-256 of bench study hashes and run ids (libcrypto)
   libssl-dev
+  # the planner's integer programs (`wattserve plan`, GLPK's branch-and-cut)
+  libglpk-dev
   # the OCR pipeline's images and geometry (src/ocr)
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   # engines: LibTorch (+ a fast BLAS) and the Python side used to build demo models

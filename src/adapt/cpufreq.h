@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "adapt/actuator.h"
+
 namespace wattserve::adapt {
 
 struct CpuFreqPolicy {
@@ -23,31 +25,28 @@ struct CpuFreqOptions {
   bool allow_actuate = false;
 };
 
-struct CapAction {
-  uint64_t requested_khz = 0;
-  bool applied = false;            // written (allow_actuate) or not (dry run)
-  std::vector<std::string> lines;  // per policy: "policy0: 2400000 -> 1800000 kHz (dry run)"
-};
-
-class CpuFreq {
+class CpuFreq final : public FrequencyActuator {
  public:
   // Reads every policy under options.root. Throws std::runtime_error naming the folder when it
   // holds no readable policy (no cpufreq driver: a VM, a container), or a file is malformed.
   static CpuFreq open(const CpuFreqOptions& options = {});
 
   const std::vector<CpuFreqPolicy>& policies() const { return policies_; }
-  bool allow_actuate() const { return options_.allow_actuate; }
+  std::string name() const override { return "cpufreq"; }
+  bool allow_actuate() const override { return options_.allow_actuate; }
 
   // The caps the governor can choose: the frequencies every policy lists as available, or,
-  // without such a list, `steps` evenly spaced from the highest minimum to the lowest maximum.
-  std::vector<uint64_t> caps_khz(size_t steps = 8) const;
+  // without such a list, `steps` (8 by default) evenly spaced from the highest minimum to the
+  // lowest maximum.
+  std::vector<uint64_t> caps_khz() const override { return caps_khz(8); }
+  std::vector<uint64_t> caps_khz(size_t steps) const;
 
   // Sets every policy's scaling_max_freq to khz, clamped to its [min, max]. In dry-run mode,
   // nothing is written. Throws std::runtime_error when a write fails (naming the file and why).
-  CapAction set_cap(uint64_t khz);
+  CapAction set_cap(uint64_t khz) override;
 
   // Puts back the caps found when opened (a no-op in dry-run mode).
-  void restore();
+  void restore() override;
 
  private:
   CpuFreqOptions options_;

@@ -8,6 +8,8 @@ std::vector<Command> all_commands(CLI::App& app) {
 #if WATTSERVE_WITH_OCR
   c.push_back(add_ocr(app));
 #endif
+  c.push_back(add_plan(app));
+  c.push_back(add_simulate(app));
   c.push_back(add_version(app));
   return c;
 }

@@ -28,6 +28,8 @@ Command add_serve(CLI::App& app);
 Command add_ocr(CLI::App& app);  // only when WATTSERVE_WITH_OCR
 Command add_bench(CLI::App& app);
 Command add_report(CLI::App& app);
+Command add_plan(CLI::App& app);
+Command add_simulate(CLI::App& app);
 
 std::vector<Command> all_commands(CLI::App& app);
 

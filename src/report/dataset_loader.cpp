@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -215,25 +216,44 @@ LoadedDataset dataset_from_records(std::vector<nlohmann::json> records, const st
   return d;
 }
 
-std::vector<std::vector<double>> request_columns(const Run& run,
-                                                 const std::vector<std::string>& columns) {
-  std::vector<std::vector<double>> out(columns.size());
+std::vector<std::vector<double>> request_rows(const Run& run,
+                                              const std::vector<std::string>& columns) {
+  std::vector<std::vector<double>> out;
   if (run.requests_csv.empty()) return out;
   const auto rows = energy::parse_csv(read_text(run.requests_csv));
   if (rows.empty()) return out;
   const auto& header = rows.front();
-  const auto status = std::find(header.begin(), header.end(), "status");
-  const auto si = static_cast<size_t>(status - header.begin());
-  for (size_t c = 0; c < columns.size(); ++c) {
-    const auto col = std::find(header.begin(), header.end(), columns[c]);
-    if (col == header.end()) continue;
-    const auto ci = static_cast<size_t>(col - header.begin());
-    for (size_t i = 1; i < rows.size(); ++i) {
-      const auto& row = rows[i];
-      if (ci >= row.size()) continue;
-      if (status != header.end() && (si >= row.size() || row[si] != "ok")) continue;
-      const double v = to_number(row[ci]);
-      if (std::isfinite(v)) out[c].push_back(v);
+  const auto index_of = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  const size_t si = index_of("status");
+  std::vector<size_t> ci;
+  for (const auto& c : columns) ci.push_back(index_of(c));
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const auto& row = rows[i];
+    if (si < header.size()) {
+      if (si >= row.size()) continue;
+      const std::string& st = row[si];
+      const bool ok = st == "ok" || (st.size() == 3 && st[0] == '2');
+      if (!ok) continue;
+    }
+    std::vector<double> values;
+    values.reserve(ci.size());
+    for (const size_t c : ci) {
+      values.push_back(c < row.size() ? to_number(row[c])
+                                      : std::numeric_limits<double>::quiet_NaN());
+    }
+    out.push_back(std::move(values));
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> request_columns(const Run& run,
+                                                 const std::vector<std::string>& columns) {
+  std::vector<std::vector<double>> out(columns.size());
+  for (const auto& row : request_rows(run, columns)) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (std::isfinite(row[c])) out[c].push_back(row[c]);
     }
   }
   return out;

@@ -56,6 +56,12 @@ LoadedDataset dataset_from_records(std::vector<nlohmann::json> records, const st
 std::vector<std::vector<double>> request_columns(const Run& run,
                                                  const std::vector<std::string>& columns);
 
+// The same columns row by row: rows[i][c] is column c of the i-th request with status "ok" (a
+// direct run) or a 2xx HTTP status (a served run), NaN where the cell is empty or not a number.
+// Empty when the run has no requests CSV; a column the file lacks is all NaN.
+std::vector<std::vector<double>> request_rows(const Run& run,
+                                              const std::vector<std::string>& columns);
+
 // A run's power timeline: seconds since the start and total watts (the sum of the domains'
 // ".watts" columns), at most max_points points (evenly thinned); empty when the run has none.
 struct TimelinePoint {

@@ -56,6 +56,7 @@ TextWorker::TextWorker(std::string name, std::unique_ptr<engine::Model> model, e
       if (e.kind() != engine::EngineError::Kind::kUnsupported) throw;
     }
   }
+  parallel_limit_ = parallel();
   thread_ = std::thread([this] { decoder_ ? run_batched() : run(); });
 }
 
@@ -89,6 +90,10 @@ bool TextWorker::submit(std::shared_ptr<TextJob> job) {
     j.window = meter_.begin(j.id, 0.0);  // waiting: a share only when nothing runs
     if (metrics_) metrics_->set_queue_length(name_, length);
   });
+}
+
+void TextWorker::set_parallel_limit(int n) {
+  parallel_limit_ = std::clamp(n, 1, parallel());
 }
 
 std::size_t TextWorker::queue_length() const {

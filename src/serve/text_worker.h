@@ -119,6 +119,10 @@ class TextWorker {
   // full or shutting down. A prompt that cannot run is answered through the job's result.
   bool submit(std::shared_ptr<TextJob> job);
   std::size_t queue_length() const;
+  // Caps the sequences admitted to each decode step at `n` (clamped to [1, parallel()]) from the
+  // next step on; running sequences above the cap finish (none is cut). For `serve --adapt`.
+  void set_parallel_limit(int n);
+  int parallel_limit() const { return parallel_limit_.load(); }
   // Stops accepting, finishes the running and queued jobs, joins the thread. Idempotent.
   void shutdown();
 
@@ -145,6 +149,7 @@ class TextWorker {
   std::unique_ptr<engine::BatchDecoder> decoder_;  // null: one sequence at a time
   LengthPredictor predictor_;
   JobQueue<TextJob> queue_;
+  std::atomic<int> parallel_limit_{1};
   std::thread thread_;
 };
 

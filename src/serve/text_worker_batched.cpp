@@ -50,8 +50,8 @@ void TextWorker::run_batched() {
       std::unique_lock lk(queue_.mu);
       if (running.empty()) queue_.wait(lk);
       if (running.empty() && queue_.jobs.empty()) return;  // stopping and drained
-      while (running.size() + joining.size() < static_cast<std::size_t>(dec.capacity()) &&
-             !queue_.jobs.empty()) {
+      const auto limit = static_cast<std::size_t>(std::min(dec.capacity(), parallel_limit_.load()));
+      while (running.size() + joining.size() < limit && !queue_.jobs.empty()) {
         joining.push_back(take_next_locked());
       }
     }
