@@ -64,6 +64,8 @@ size_t Controller::choose(double rate, std::string* why) const {
   const size_t max_rank = hold_left_ > 0 ? floor_rank_ : options_.size() - 1;
   for (size_t rank = 0; rank <= max_rank && rank < by_speed_.size(); ++rank) {
     const size_t i = by_speed_[rank];
+    const double q = options_[i].profile.quality;
+    if (co_.min_quality > 0 && std::isfinite(q) && q < co_.min_quality) continue;
     const auto p = predict(options_[i], rate, co_.shape);
     if (!(p.utilisation <= co_.headroom) || !(p.latency_p99_s <= co_.slo_e2e_s)) continue;
     if (p.joules_per_request < best_j) {

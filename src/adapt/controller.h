@@ -50,7 +50,10 @@ struct ControllerOptions {
   size_t hold_windows = 3;      // windows a feedback escalation lasts
   size_t queue_alarm = 64;      // queued requests that count as a missed window
   double rate_smoothing = 0.5;  // EWMA weight of the newest window's rate
-  RequestShape shape;           // updated from observed requests by the caller when known
+  // Options whose profiled quality is known and below this are never chosen (the variant's
+  // accuracy or reference-token likelihood, VariantProfile::quality); 0: any.
+  double min_quality = 0;
+  RequestShape shape;  // updated from observed requests by the caller when known
 };
 
 struct Observation {
@@ -74,6 +77,8 @@ class Controller {
   // least predicted mean latency at a low rate), the safe choice before anything is observed.
   Controller(std::vector<AdaptOption> options, ControllerOptions co);
   ControllerDecision update(const Observation& obs);
+  // The requests' shape the predictions use from now on (e.g. measured by the caller).
+  void set_shape(const RequestShape& shape) { co_.shape = shape; }
   size_t current() const { return current_; }
   const std::vector<AdaptOption>& options() const { return options_; }
   // Options from the fastest to the slowest, as indices.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -65,6 +66,7 @@ json variant_to_json(const VariantProfile& v) {
       {"quality", num(v.quality)},
       {"quality_metric", v.quality_metric},
       {"measured_joules_per_request", num(v.measured_joules_per_request)},
+      {"holdout_runs", v.holdout_runs},
   };
 }
 
@@ -190,6 +192,14 @@ VariantProfile read_variant(const Reader& r) {
   v.quality = r.number("quality", true, 0, 1, true);
   v.quality_metric = r.string("quality_metric", false);
   v.measured_joules_per_request = r.number("measured_joules_per_request", false, 0, kInf, true);
+  if (r.has("holdout_runs")) {
+    const json& h = r.raw().at("holdout_runs");
+    if (!h.is_array()) throw r.error("holdout_runs", "expected an array of run ids");
+    for (const auto& id : h) {
+      if (!id.is_string()) throw r.error("holdout_runs", "expected an array of run ids");
+      v.holdout_runs.push_back(id.get<std::string>());
+    }
+  }
   return v;
 }
 
@@ -279,6 +289,21 @@ Profiles load_profiles(const std::string& path) {
 double request_service_s(const VariantProfile& v, double input_tokens, double output_tokens,
                          double sequences) {
   return v.prefill.seconds(input_tokens) + output_tokens * v.step.seconds(sequences, 0);
+}
+
+std::string variant_id(const std::string& model, const std::string& quant,
+                       const std::string& engine, const std::string& provider, int threads,
+                       int parallel) {
+  return fmt::format("{}/{}/{}/{}/t{}/p{}", model, quant, engine, provider, threads, parallel);
+}
+
+std::string quant_of_entry(const std::string& entry) {
+  const auto dash = entry.rfind('-');
+  const std::string q = dash == std::string::npos ? "" : entry.substr(dash + 1);
+  const bool quant =
+      q == "f32" || q == "f16" || q == "bf16" ||
+      (q.size() >= 2 && q[0] == 'q' && std::isdigit(static_cast<unsigned char>(q[1])));
+  return quant ? q : "f32";
 }
 
 }  // namespace wattserve::adapt

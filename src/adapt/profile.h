@@ -104,6 +104,14 @@ Profiles profiles_from_json(const std::string& text, const std::string& name);
 // Reads a profiles file; std::invalid_argument "PATH: ..." when unreadable or invalid.
 Profiles load_profiles(const std::string& path);
 
+// A variant's id: "MODEL/QUANT/ENGINE/PROVIDER/tTHREADS/pPARALLEL".
+std::string variant_id(const std::string& model, const std::string& quant,
+                       const std::string& engine, const std::string& provider, int threads,
+                       int parallel);
+// The quantisation a zoo entry's name ends with ("pycode-tiny-gguf-q8_0" -> "q8_0"; f32, f16,
+// bf16, qN...), else "f32" (ONNX and TorchScript files are f32).
+std::string quant_of_entry(const std::string& entry_name);
+
 // Expected time a request of `input_tokens` prompt and `output_tokens` output occupies a slot
 // when `sequences` sequences share the steps: prefill + output_tokens * step(sequences, 0).
 double request_service_s(const VariantProfile& v, double input_tokens, double output_tokens,

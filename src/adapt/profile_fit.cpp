@@ -37,11 +37,6 @@ int integer(const nlohmann::json& j, const char* ptr, int fallback) {
   return std::isfinite(v) ? static_cast<int>(v) : fallback;
 }
 
-bool is_quant(const std::string& s) {
-  return s == "f32" || s == "f16" || s == "bf16" ||
-         (s.size() >= 2 && s[0] == 'q' && std::isdigit(static_cast<unsigned char>(s[1])));
-}
-
 // One run as the fitter sees it.
 struct RunData {
   const report::Run* run = nullptr;
@@ -49,7 +44,24 @@ struct RunData {
   std::vector<std::vector<double>> rows;  // requests, columns as kColumns
   double duration_s = 0, joules = 0, idle_w = 0;
   std::string source;
+  // The server's own counters at the end of a served run (its /metrics): decode steps N,
+  // sequence-steps S (tokens sampled) and prompt tokens K; NaN when absent.
+  double steps = kNaN, sequence_steps = kNaN, prompt_tokens = kNaN;
 };
+
+// The sum of a Prometheus counter over its label sets (`name{...}` or `name`), NaN if absent.
+double counter(const nlohmann::json& metrics, const std::string& name) {
+  if (!metrics.is_object()) return kNaN;
+  double sum = 0;
+  bool any = false;
+  for (const auto& [k, v] : metrics.items()) {
+    if (!v.is_number() || !k.starts_with(name)) continue;
+    if (k.size() != name.size() && k[name.size()] != '{') continue;
+    sum += v.get<double>();
+    any = true;
+  }
+  return any ? sum : kNaN;
+}
 
 // Request CSV columns read (direct runs lack the served ones and the reverse; NaN there).
 enum Col { kPrompt, kOutput, kTtft, kTpot, kE2e, kSend, kQueue };
@@ -60,11 +72,6 @@ struct Group {
   VariantProfile profile;
   std::vector<RunData> runs;
 };
-
-std::string variant_id(const VariantProfile& v) {
-  return fmt::format("{}/{}/{}/{}/t{}/p{}", v.model, v.quant, v.engine, v.provider, v.threads,
-                     v.parallel);
-}
 
 // Least squares of y on the columns with an intercept, or through the origin when `origin`.
 struct Linear {
@@ -211,6 +218,30 @@ std::pair<double, double> busy_and_sequence_seconds(const RunData& r) {
   return {std::min(busy, r.duration_s), seq};
 }
 
+// Second stage of the served step fit: the level from the server's own counters. With the first
+// stage's t(b, k), a run's steps would take P = base N + c_seq S + c_tok K seconds in all (exact:
+// the model is linear and N, S, K are the server's counts); the run was busy T seconds (the
+// union of its requests' intervals). alpha = median over the fitting runs of T / P, and every
+// coefficient is multiplied by alpha (the first stage's shape, the server's level). 1 without
+// such runs.
+double served_level(const Group& g, const StepTimeModel& s, int holdout_every, int* runs_used) {
+  std::vector<double> ratio;
+  for (size_t i = 0; i < g.runs.size(); ++i) {
+    const auto& r = g.runs[i];
+    if (!r.served || held_out(i, g.runs.size(), holdout_every)) continue;
+    if (!(r.steps > 0) || !(r.sequence_steps > 0) || !std::isfinite(r.prompt_tokens)) continue;
+    const double p = s.base_s * r.steps + s.per_sequence_s * r.sequence_steps +
+                     s.per_prompt_token_s * r.prompt_tokens;
+    const double t = busy_and_sequence_seconds(r).first;
+    if (p > 0 && t > 0) ratio.push_back(t / p);
+  }
+  *runs_used = static_cast<int>(ratio.size());
+  if (ratio.empty()) return 1;
+  std::sort(ratio.begin(), ratio.end());
+  const size_t n = ratio.size();
+  return n % 2 ? ratio[n / 2] : (ratio[n / 2 - 1] + ratio[n / 2]) / 2;
+}
+
 void fit_text(Group& g, int holdout_every) {
   auto& v = g.profile;
   std::vector<double> fit_y, fit_b, fit_k, test_y, test_b, test_k;
@@ -274,6 +305,19 @@ void fit_text(Group& g, int holdout_every) {
     s.per_sequence_s = 0;
   }
   s.fit.r2 = cols.empty() ? kNaN : f.r2;  // the mean alone explains nothing
+  if (several_b) {
+    int used = 0;
+    const double alpha = served_level(g, s, holdout_every, &used);
+    if (used > 0 && std::isfinite(alpha) && alpha > 0) {
+      s.base_s *= alpha;
+      s.per_sequence_s *= alpha;
+      s.per_prompt_token_s *= alpha;
+      s.fit.data += fmt::format(
+          "; level x{:.4f}: median over {} run(s) of busy time / the steps' time from the "
+          "server's step, sequence-step and prompt-token counts",
+          alpha, used);
+    }
+  }
   std::vector<double> pred;
   for (size_t k = 0; k < test_y.size(); ++k) pred.push_back(s.seconds(test_b[k], test_k[k]));
   s.fit.holdout_mape = mape(pred, test_y);
@@ -399,10 +443,7 @@ std::optional<VariantProfile> variant_of_record(const nlohmann::json& rec) {
   if (v.provider.empty()) v.provider = "cpu";
   v.quant = str(rec, "/config/model/quant");
   if (v.quant.empty()) {
-    const std::string entry = str(rec, "/config/target/zoo_entry");
-    const auto dash = entry.rfind('-');
-    const std::string last = dash == std::string::npos ? "" : entry.substr(dash + 1);
-    v.quant = is_quant(last) ? last : "f32";
+    v.quant = quant_of_entry(str(rec, "/config/target/zoo_entry"));
   }
   v.threads = integer(rec, "/config/model/threads", 1);
   v.kind = str(rec, "/config/workload/kind") == "text" ? "text" : "tensor";
@@ -412,7 +453,7 @@ std::optional<VariantProfile> variant_of_record(const nlohmann::json& rec) {
   const auto dash = v.model.find('-');
   v.family = v.model.substr(0, dash);
   v.size = dash == std::string::npos ? "" : v.model.substr(dash + 1);
-  v.id = variant_id(v);
+  v.id = variant_id(v.model, v.quant, v.engine, v.provider, v.threads, v.parallel);
   return v;
 }
 
@@ -457,6 +498,11 @@ Profiles fit_profiles(const std::vector<std::string>& dirs, const ProfileFitOpti
         }
       }
       d.source = str(rec, "/metrics/energy_source");
+      if (const auto* m = at(rec, "/serving/server_metrics"); served && m) {
+        d.steps = counter(*m, "wattserve_batch_size_count");
+        d.sequence_steps = counter(*m, "wattserve_batch_size_sum");
+        d.prompt_tokens = counter(*m, "wattserve_prompt_tokens_total");
+      }
       sources.insert(d.source);
       if (out.machine.empty()) {
         out.machine = str(rec, "/machine/cpu_model");

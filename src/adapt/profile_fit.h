@@ -2,7 +2,8 @@
 // grouped by variant (model, quant, engine, provider, threads, parallel); direct engine runs
 // (bench `run` targets) give prefill (time to first token against prompt tokens) and one-sequence
 // step times (time per output token); served runs (`serve` targets with per-request CSVs) give
-// step times with several sequences, from each request's overlap with the others; every run
+// step times with several sequences, from each request's overlap with the others, scaled to the
+// total step time the server's own counters (steps, sequence-steps, prompt tokens) imply; every run
 // gives power against the share of its time the engine was busy. Each model is fitted by least
 // squares on 4 of every 5 runs and its error measured on the fifth (docs/adapt.md "Profiles").
 #pragma once

@@ -329,8 +329,8 @@ Dataset Dataset::open(const std::string& dir, const std::string& study_toml,
   if (held && held->hash != study_hash) refuse_other_study(dir, *held, study_name, study_hash);
   if (!held) {
     static const std::set<std::string> own = {
-        "study.toml", "study.json",    "runs",       "requests", "timelines",
-        "runs.csv",   "emissions.csv", "index.json", ".lock",    "logs"};
+        "study.toml",    "study.json", "runs",  "requests", "timelines",  "runs.csv",
+        "emissions.csv", "index.json", ".lock", "logs",     "carbon.json"};
     for (const auto& name : sorted_entries(dir)) {
       if (own.count(name) == 0 && !is_temp_file(name)) {
         throw std::runtime_error(fmt::format(

@@ -69,4 +69,15 @@ void Progress::note(const std::string& text) {
   std::fflush(out_);
 }
 
+void Progress::status(const std::string& text) {
+  if (quiet_) return;
+  if (!live_) {
+    note(text);
+    return;
+  }
+  fmt::print(out_, "\r\033[Kwattserve bench: {}", text);
+  line_open_ = true;
+  std::fflush(out_);
+}
+
 }  // namespace wattserve::bench

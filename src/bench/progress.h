@@ -22,6 +22,10 @@ class Progress {
   void end_run(const std::string& summary, double run_s, double elapsed_s);
   // Anything else worth a line (idle baseline, cool-down, warnings); ends a live line first.
   void note(const std::string& text);
+  // A line that replaces the previous one (a countdown): rewritten in place on a terminal, a
+  // note elsewhere.
+  void status(const std::string& text);
+  bool live() const { return live_ && !quiet_; }
 
  private:
   void clear_live();

@@ -320,6 +320,19 @@ RunMeasurement ServedRunner::run(const RunPlan& plan) {
       if (sv.serve.max_queue > 0) {
         argv.insert(argv.end(), {"--max-queue", std::to_string(sv.serve.max_queue)});
       }
+      if (sv.serve.adapt) {
+        if (!(sv.slo.e2e_s > 0) || sv.serve.adapt_profiles.empty()) {
+          throw std::invalid_argument(
+              "serve.adapt needs slo.e2e_s > 0 and serve.adapt_profiles (a profiles JSON)");
+        }
+        argv.insert(argv.end(), {"--adapt", "--adapt-profiles",
+                                 resolve_path(sv.serve.adapt_profiles, plan.base_dir), "--slo-e2e",
+                                 fmt::format("{}", sv.slo.e2e_s), "--adapt-period",
+                                 fmt::format("{}", sv.serve.adapt_period_s)});
+        if (!sv.serve.adapt_variants.empty()) {
+          argv.insert(argv.end(), {"--adapt-variants", sv.serve.adapt_variants});
+        }
+      }
     } else {
       argv = expand_command(sv.target.command,
                             {{"port", std::to_string(port)},

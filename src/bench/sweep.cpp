@@ -111,8 +111,9 @@ std::string config_text(const Study& study, const json& config) {
   return s.empty() ? "(fixed configuration)" : s;
 }
 
-SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& meter,
+SweepResult run_sweep(const Study& study, const SweepOptions& options, energy::Meter& meter,
                       Progress& progress) {
+  SweepOptions o = options;  // before_runs may set the carbon intensity
   const std::string hash = study_hash(study);
   // A folder of another study, or one that is not a dataset, is the user's to fix.
   auto dataset = [&] {
@@ -153,6 +154,7 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
     return res;
   }
 
+  if (o.before_runs) o.before_runs(todo.size(), o.carbon);
   const auto& clock = *meter.options().clock;
   const std::string base_dir =
       study.path.empty() ? "" : std::filesystem::path(study.path).parent_path().string();
@@ -228,6 +230,7 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
     try {
       auto m = runner.run(rp);
       set_measured(rec, m.energy, meter, o);
+      res.joules += m.energy.joules;
       rec["software"] = record::software_json(
           {{m.model.value("engine", ""), m.model.value("engine_version", "")}});
       rec["config"]["target"] = m.model;
@@ -244,6 +247,7 @@ SweepResult run_sweep(const Study& study, const SweepOptions& o, energy::Meter& 
       record::set_times(rec, wall0, clock.wall_ns());
       if (const auto* rf = dynamic_cast<const RunFailed*>(&e)) {  // measured: its energy counts
         set_measured(rec, rf->energy, meter, o);
+        res.joules += rf->energy.joules;
       }
       record::set_failed(rec, e.what());
       rec["software"] = record::software_json(runner.engine_versions());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,11 @@ struct SweepOptions {
   energy::CarbonIntensity carbon;  // for emissions
   double pue = 1;
   std::string procfs_root = "/proc", sysfs_root = "/sys";  // machine facts
+  // Called once the dataset is open (and locked) and the runs to do are known, before the first
+  // of them (not when none is left), with their number and the intensity the runs' emissions
+  // will use, which it may replace: e.g. to defer the start to cleaner power and price the runs
+  // at that window's intensity (adapt/carbon_defer.h). What it throws leaves run_sweep.
+  std::function<void(std::size_t runs_to_do, energy::CarbonIntensity& carbon)> before_runs;
 };
 
 struct SweepResult {
@@ -35,6 +41,7 @@ struct SweepResult {
   std::size_t ok = 0, failed = 0;
   std::size_t failed_before = 0;  // skipped runs whose record says they failed
   bool stopped = false;           // max_failures reached
+  double joules = 0;              // energy of the runs measured by this call (warm-ups, failed)
 };
 
 SweepResult run_sweep(const Study& study, const SweepOptions& options, energy::Meter& meter,

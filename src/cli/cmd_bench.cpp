@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "adapt/carbon_defer.h"
 #include "bench/dataset.h"
 #include "bench/design.h"
 #include "bench/progress.h"
@@ -32,6 +33,7 @@ struct BenchFlags {
   int max_failures = 10;
   SensorFlags sensors;
   CarbonFlags carbon;
+  std::string deadline;  // with --carbon-intensity CSV
   // merge
   std::vector<std::string> merge_dirs;
   std::string merge_out;
@@ -46,6 +48,26 @@ const char* env(const char* name) {
 
 std::string default_out(const bench::Study& s) {
   return (std::filesystem::path("results") / s.study.name).string();
+}
+
+// The carbon plan a run would make now (dataset folder read, nothing written): stdout with the
+// design, stderr when stdout is JSON.
+void print_carbon_plan(const BenchFlags& f, const bench::Study& study,
+                       const std::vector<bench::PlannedRun>& runs,
+                       const std::vector<adapt::IntensityPoint>& series) {
+  const auto out = f.out.empty() ? default_out(study) : f.out;
+  std::vector<bench::PlanEntry> planned;
+  for (const auto& r : runs) planned.push_back({r.run_id, r.config, r.warmup});
+  const auto st = bench::status(out, planned, bench::study_hash(study));
+  const auto plan =
+      adapt::plan_study_deferral(series, f.carbon.intensity_series, f.deadline, study,
+                                 st.runs.remaining + (f.retry_failed ? st.runs.failed : 0), out,
+                                 energy::system_clock()->wall_ns() / 1000000000LL);
+  if (f.json) {
+    eprint("wattserve bench: carbon: {}\n", plan.text());
+  } else {
+    fmt::print("# carbon: {}\n", plan.text());
+  }
 }
 
 int run_dry(const BenchFlags& f, const bench::Study& study,
@@ -72,6 +94,7 @@ int run_bench(BenchFlags& f) {
   bench::Study study;
   std::optional<bench::Shard> shard;
   energy::CarbonIntensity carbon;
+  std::vector<adapt::IntensityPoint> series;  // --carbon-intensity CSV: defer the start
   try {
     study = bench::load_study(f.study, f.sets);
     bench::check_runnable(study);
@@ -99,6 +122,22 @@ int run_bench(BenchFlags& f) {
       shard = bench::shard_from_env(env);
     }
     carbon = energy::resolve_carbon(f.carbon.settings());
+    if (!f.carbon.intensity_series.empty()) {
+      if (f.deadline.empty()) {
+        throw std::invalid_argument(
+            "--carbon-intensity CSV defers the study: give --deadline (when it must end, e.g. "
+            "12h)");
+      }
+      if (!f.carbon.country.empty() || !f.carbon.cloud.empty()) {
+        throw std::invalid_argument(
+            "--carbon-intensity CSV prices the runs from the series: leave out --country/--cloud");
+      }
+      (void)adapt::parse_deadline_s(f.deadline, 0);
+      series = adapt::read_intensity_csv(f.carbon.intensity_series);
+    } else if (!f.deadline.empty()) {
+      throw std::invalid_argument(
+          "--deadline goes with --carbon-intensity CSV (an intensity series)");
+    }
   } catch (const std::exception& e) {
     eprint("wattserve bench: {}\n", e.what());
     return 2;
@@ -109,7 +148,17 @@ int run_bench(BenchFlags& f) {
   }
   auto runs = bench::plan_study(study).runs;
   if (shard) runs = bench::select_shard(runs, *shard);
-  if (f.dry_run) return run_dry(f, study, runs);
+  if (f.dry_run) {
+    const int rc = run_dry(f, study, runs);
+    if (rc != 0 || series.empty()) return rc;
+    try {
+      print_carbon_plan(f, study, runs, series);
+    } catch (const std::exception& e) {
+      eprint("wattserve bench: {}\n", e.what());
+      return 2;
+    }
+    return 0;
+  }
 
   energy::MeterSpec ms = f.sensors.meter;
   ms.interval_ms = study.meter.interval_ms;
@@ -135,6 +184,15 @@ int run_bench(BenchFlags& f) {
       "study {} -> {}{}; energy source: {}", study.study.name, o.out,
       shard ? fmt::format(" (shard {})", bench::to_string(*shard)) : "",
       meter->domains().empty() ? "none" : "see each run (estimate where no sensor exists)"));
+  bool deferred = false;
+  if (!series.empty()) {
+    o.before_runs = [&](std::size_t n, energy::CarbonIntensity& c) {
+      const auto plan = adapt::defer_study(series, f.carbon.intensity_series, f.deadline, study, n,
+                                           o.out, *meter->options().clock, progress);
+      c = plan.run_intensity();
+      deferred = true;
+    };
+  }
   meter->start();
   bench::SweepResult r;
   try {
@@ -149,6 +207,13 @@ int run_bench(BenchFlags& f) {
     return kOwnFailure;
   }
   meter->stop();
+  if (deferred) {
+    try {
+      adapt::record_outcome(o.out, r.joules, o.pue);
+    } catch (const std::exception& e) {
+      progress.note(fmt::format("carbon.json: {}", e.what()));
+    }
+  }
   progress.note(fmt::format(
       "{} runs: {} ok, {} failed, {} already done{}{} -> {}", r.selected, r.ok, r.failed, r.skipped,
       r.failed_before > 0 ? fmt::format(" ({} of them failed)", r.failed_before) : "",
@@ -207,6 +272,7 @@ Command add_bench(CLI::App& app) {
       "  wattserve bench examples/studies/sampling-lhs.toml --dry-run --json\n"
       "  wattserve bench merge results/shard-* --out results/merged\n"
       "  wattserve bench status results/smoke\n"
+      "  wattserve bench study.toml --carbon-intensity forecast.csv --deadline 12h\n"
       "Rerunning the same command resumes: runs whose record exists are skipped. Study format, "
       "metrics and dataset layout: docs/bench.md. Exit codes: 0 done, 1 some runs failed, 2 bad "
       "arguments or study, 125 wattserve failed.");
@@ -229,7 +295,13 @@ Command add_bench(CLI::App& app) {
       ->check(CLI::Range(-1, 1 << 30));
   sub->add_flag("--retry-failed", f->retry_failed, "Also rerun runs recorded as failed");
   sub->add_flag("-q,--quiet", f->quiet, "No progress output");
-  add_carbon_flags(sub, f->carbon);
+  add_carbon_flags(sub, f->carbon, /*series=*/true);
+  sub->add_option("--deadline", f->deadline,
+                  "With --carbon-intensity CSV: when the study must end, a duration from now "
+                  "(12h, 90m, 3600s) or a time (RFC 3339); it starts at the cleanest time that "
+                  "ends by then (docs/adapt.md \"Carbon-aware scheduling\")")
+      ->check(non_blank())
+      ->group("Carbon");
   add_sensor_flags(sub, f->sensors);
 
   auto* merge = sub->add_subcommand("merge", "Combine the datasets of shards of one study");

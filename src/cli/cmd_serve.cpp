@@ -26,6 +26,7 @@
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "cli/sensor_options.h"
+#include "cli/serve_adapt.h"
 #include "cli/text_output.h"
 #include "energy/core/atomic_file.h"
 #include "energy/sensors/discovery.h"
@@ -53,6 +54,7 @@ struct ServeFlags {
   SensorFlags sensors;
   CarbonFlags carbon;
   std::function<bool(std::string_view)> given;  // was this [server] key given as a flag?
+  AdaptFlags adapt;
 };
 
 // SIGINT/SIGTERM write the signal number to a pipe (async-signal-safe) that a normal thread
@@ -233,6 +235,25 @@ int run_serve(ServeFlags f) {
       return 2;
     }
   }
+  AdaptSetup adapt;
+  if (f.adapt.enabled) {
+    try {
+      if (resolved.size() != 1) {
+        throw std::invalid_argument("--adapt adapts one served text model: serve exactly one");
+      }
+      adapt = setup_adapt(f.adapt, *server, resolved.front().first, resolved.front().second);
+      for (const auto& line : adapt.notes) eprint("wattserve serve: adapt: {}\n", line);
+    } catch (const engine::EngineError& e) {
+      eprint("wattserve serve: --adapt: {}\n", e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      eprint("wattserve serve: --adapt: {}\n", e.what());
+      return 2;
+    }
+  } else if (!f.adapt.variants.empty() || !f.adapt.profiles.empty() || f.adapt.governor != "off") {
+    eprint("wattserve serve: --adapt-variants, --adapt-profiles and --governor need --adapt\n");
+    return 2;
+  }
   // Every connection is a descriptor: allow as many as the hard limit lets us.
   if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
@@ -267,10 +288,14 @@ int run_serve(ServeFlags f) {
            int{sig}, cfg.server.drain_timeout_s);
     server->stop();
   });
+  if (adapt.adapter) adapt.adapter->start();
   server->run();
+  if (adapt.adapter) adapt.adapter->stop();
   const unsigned char wake = 0;
   [[maybe_unused]] const auto n = ::write(g_signal_pipe[1], &wake, 1);
   signals.join();
+  adapt.adapter.reset();
+  if (adapt.actuator) adapt.actuator->restore();
   server.reset();  // drains the workers
   meter->stop();
   eprint("wattserve serve: stopped\n");
@@ -407,6 +432,7 @@ Command add_serve(CLI::App& app) {
   };
   add_carbon_flags(sub, f->carbon);
   add_sensor_flags(sub, f->sensors);
+  add_adapt_flags(sub, f->adapt);
   return {sub, [f] { return run_serve(*f); }};
 }
 

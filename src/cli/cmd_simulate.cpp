@@ -15,6 +15,8 @@
 #include "adapt/profile_fit.h"
 #include "cli/commands.h"
 #include "cli/sensor_options.h"
+#include "energy/exporters/output_format.h"
+#include "sim/carbon_eval.h"
 #include "sim/evaluate.h"
 
 namespace wattserve::cli {
@@ -32,7 +34,83 @@ struct SimulateFlags {
   double period_s = 2;
   adapt::ControllerOptions controller;
   bool json_out = false;
+  // --carbon-intensity: what deferring some requests to cleaner power would save
+  std::string carbon_csv, carbon_start;
+  double deferrable_fraction = 0.5, defer_deadline_s = 21600;
+  std::vector<adapt::IntensityPoint> series;  // read from carbon_csv
+  int64_t carbon_start_s = 0;
 };
+
+// Reads --carbon-intensity and --carbon-start (default: the series' first time); throws
+// std::invalid_argument or std::runtime_error for the user to fix.
+void load_carbon(SimulateFlags& f) {
+  if (f.carbon_csv.empty()) {
+    if (!f.carbon_start.empty())
+      throw std::invalid_argument("--carbon-start goes with --carbon-intensity CSV");
+    return;
+  }
+  f.series = adapt::read_intensity_csv(f.carbon_csv);
+  f.carbon_start_s = f.series.front().t_s;
+  if (!f.carbon_start.empty()) {
+    const int64_t ns = energy::parse_rfc3339_ns(f.carbon_start);
+    if (ns == 0) {
+      throw std::invalid_argument(fmt::format(
+          "--carbon-start {}: give an RFC 3339 time, e.g. 2026-12-06T18:00:00Z", f.carbon_start));
+    }
+    f.carbon_start_s = ns / 1000000000LL;
+  }
+  if (f.carbon_start_s < f.series.front().t_s) {
+    throw std::invalid_argument(
+        fmt::format("--carbon-start {} is before {} begins ({})", f.carbon_start, f.carbon_csv,
+                    energy::iso8601_utc(f.series.front().t_s * 1000000000LL, false)));
+  }
+  f.sim.keep_requests = true;
+}
+
+// The gCO2e of each compared policy's requests without and with deferral (sim/carbon_eval.h).
+json carbon_json(const SimulateFlags& f, const std::vector<const sim::SimResult*>& policies) {
+  sim::CarbonEvalOptions o;
+  o.trace_start_s = f.carbon_start_s;
+  o.deferrable_fraction = f.deferrable_fraction;
+  o.defer_deadline_s = f.defer_deadline_s;
+  json rows = json::array();
+  for (const auto* r : policies) {
+    const auto e = sim::evaluate_carbon(r->per_request, f.series, o);
+    rows.push_back({{"name", r->policy},
+                    {"requests", e.requests},
+                    {"deferrable", e.deferrable},
+                    {"deferred", e.deferred},
+                    {"requests_energy_j", e.joules},
+                    {"g_co2e_without_deferral", e.g_without},
+                    {"g_co2e_with_deferral", e.g_with},
+                    {"g_co2e_saved", e.g_saved},
+                    {"saved_fraction", e.saved_fraction}});
+  }
+  return {{"intensity_series", f.carbon_csv},
+          {"trace_start", energy::iso8601_utc(f.carbon_start_s * 1000000000LL, false)},
+          {"deferrable_fraction", f.deferrable_fraction},
+          {"defer_deadline_s", f.defer_deadline_s},
+          {"assumption",
+           "deferral does not change a request's energy; the queueing effects of moving "
+           "requests are not simulated"},
+          {"policies", rows}};
+}
+
+void print_carbon(const json& c) {
+  fmt::print(
+      "carbon: {} from {}, {:.0f}% of requests deferrable within {} s (energy assumed unchanged "
+      "by deferral; its queueing effects are not simulated):\n",
+      c["intensity_series"].get<std::string>(), c["trace_start"].get<std::string>(),
+      c["deferrable_fraction"].get<double>() * 100, c["defer_deadline_s"].get<double>());
+  fmt::print("  {:<52} {:>12} {:>12} {:>12} {:>7}\n", "policy", "gCO2e now", "deferred", "saved",
+             "moved");
+  for (const auto& r : c["policies"]) {
+    fmt::print("  {:<52} {:>12.5g} {:>12.5g} {:>12.5g} {:>7}  ({:.1f}% less)\n",
+               r["name"].get<std::string>(), r["g_co2e_without_deferral"].get<double>(),
+               r["g_co2e_with_deferral"].get<double>(), r["g_co2e_saved"].get<double>(),
+               r["deferred"].get<std::size_t>(), r["saved_fraction"].get<double>() * 100);
+  }
+}
 
 json result_json(const sim::SimResult& r) {
   const auto n = [](double x) { return std::isfinite(x) ? json(x) : json(nullptr); };
@@ -138,6 +216,7 @@ int run_simulate(SimulateFlags& f) {
     }
     trace = sim::load_sim_trace(f.spec, context > 0 ? context : 2048);
     (void)serve::parse_schedule_policy(f.schedule);
+    load_carbon(f);
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "wattserve simulate: {}\n", e.what());
     return 2;
@@ -161,6 +240,7 @@ int run_simulate(SimulateFlags& f) {
   b.policy = "fastest static (b): " + options[c.fastest].name;
   const double save_b = 1 - c.adaptive.joules_per_request / b.joules_per_request;
   const double save_a = 1 - c.adaptive.joules_per_request / a.joules_per_request;
+  const json carbon = f.series.empty() ? json() : carbon_json(f, {&a, &b, &c.adaptive});
   if (f.json_out) {
     json statics = json::array();
     for (const auto& r : c.statics) statics.push_back(result_json(r));
@@ -184,6 +264,7 @@ int run_simulate(SimulateFlags& f) {
                 {"statics", statics},
                 {"adaptive_changes", decisions},
                 {"wall_s", wall}};
+    if (!carbon.is_null()) out["carbon"] = carbon;
     fmt::print("{}\n", out.dump(2));
     return 0;
   }
@@ -210,6 +291,7 @@ int run_simulate(SimulateFlags& f) {
       "energy: {} -- the profiles' source (on these VMs an estimate from CPU utilisation); "
       "simulated in {:.2f} s\n",
       profiles.energy_source.empty() ? "unknown" : profiles.energy_source, wall);
+  if (!carbon.is_null()) print_carbon(carbon);
   return 0;
 }
 
@@ -240,8 +322,9 @@ Command add_simulate(CLI::App& app) {
       ->check(non_blank())
       ->excludes("--trace");
   sub->add_option("--model,-m", f->model,
-                  "Profiles to use: a profile id, model or family (default: the model with the "
-                  "most text variants)");
+                  "Profiles to use: a profile id, model or family, or a pattern over ids such as "
+                  "'pycode-tiny/*/llama/cpu/*/p8' (default: the model with the most text "
+                  "variants)");
   sub->add_option("--slo", f->sim.slo_e2e_s, "End-to-end latency SLO in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -280,6 +363,27 @@ Command add_simulate(CLI::App& app) {
   sub->add_option("--max-queue", f->sim.max_queue, "Queued requests per worker before 503s")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 24));
+  sub->add_option("--carbon-intensity", f->carbon_csv,
+                  "Grid intensity series (CSV: a time and a gCO2e/kWh column, as Electricity "
+                  "Maps exports): also report each compared policy's gCO2e without and with "
+                  "carbon-aware deferral of some requests")
+      ->check(CLI::ExistingFile)
+      ->group("Carbon");
+  sub->add_option("--carbon-start", f->carbon_start,
+                  "The wall-clock time (RFC 3339) of the trace's start (default: the series' "
+                  "first time)")
+      ->check(non_blank())
+      ->group("Carbon");
+  sub->add_option("--deferrable-fraction", f->deferrable_fraction,
+                  "Share of requests that may wait (evenly spread: 0.25 marks every 4th)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0))
+      ->group("Carbon");
+  sub->add_option("--defer-deadline", f->defer_deadline_s,
+                  "A deferrable request must end this many seconds after its arrival")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group("Carbon");
   sub->add_flag("--json", f->json_out,
                 "Print JSON: per policy name, SLO attainment, energy per request, mean and p99 "
                 "E2E latency");

@@ -150,7 +150,7 @@ void Server::stop_workers() {
   // The workers finish their jobs (those of clients that are gone were cancelled and end at
   // once), then every task those jobs posted runs, so no responder outlives the HTTP layer.
   for (auto& [name, m] : models_) {
-    if (m.worker) m.worker->shutdown();
+    for (auto& w : m.variants) w->shutdown();
     if (m.tensor) m.tensor->shutdown();
   }
   http_->join_tasks();
@@ -187,13 +187,49 @@ int Server::add_text_model(const std::string& name, std::unique_ptr<engine::Mode
     throw std::invalid_argument(fmt::format("model {} is served twice", name));
   Served s;
   s.settings = settings;
-  s.worker = std::make_unique<TextWorker>(name, std::move(model), meter_, carbon_, pue_,
-                                          settings.worker, metrics_.get());
+  s.settings.worker.slo_e2e_s = settings.slo.e2e_s;
+  s.variants.push_back(std::make_unique<TextWorker>(name, std::move(model), meter_, carbon_, pue_,
+                                                    s.settings.worker, metrics_.get()));
   metrics_->set_slo(name, settings.slo);
   metrics_->set_queue_length(name, 0);
-  const int parallel = s.worker->parallel();
+  const int parallel = s.variants.front()->parallel();
   models_.emplace(name, std::move(s));
   return parallel;
+}
+
+size_t Server::add_text_variant(const std::string& name, const std::string& label,
+                                std::unique_ptr<engine::Model> model) {
+  Served& s = find(name);
+  if (s.variants.empty()) {
+    throw std::invalid_argument(fmt::format("model {} is not a text model", name));
+  }
+  if (models_.count(label)) {
+    throw std::invalid_argument(fmt::format("variant label {} is a served model's name", label));
+  }
+  s.variants.push_back(std::make_unique<TextWorker>(label, std::move(model), meter_, carbon_, pue_,
+                                                    s.settings.worker, metrics_.get()));
+  metrics_->set_slo(label, s.settings.slo);
+  metrics_->set_queue_length(label, 0);
+  return s.variants.size() - 1;
+}
+
+std::vector<TextWorker*> Server::text_variants(const std::string& name) {
+  Served& s = find(name);
+  if (s.variants.empty()) {
+    throw std::invalid_argument(fmt::format("model {} is not a text model", name));
+  }
+  std::vector<TextWorker*> out;
+  for (auto& w : s.variants) out.push_back(w.get());
+  return out;
+}
+
+void Server::set_active_variant(const std::string& name, size_t index, int parallel_limit) {
+  Served& s = find(name);
+  if (index >= s.variants.size()) {
+    throw std::invalid_argument(fmt::format("model {} has no variant {}", name, index));
+  }
+  s.variants[index]->set_parallel_limit(parallel_limit);
+  *s.active = index;
 }
 
 int Server::bind() {
@@ -339,7 +375,7 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
     auto cr = parse_completion_request(req.body, chat, options_.limits);
     Served& served = find(cr.model);
     label = cr.model;
-    if (!served.worker) {
+    if (!served.worker()) {
       throw ApiError(
           400, "invalid_request_error", "model",
           fmt::format("'{}' is a tensor model: POST /v2/models/{}/infer", cr.model, cr.model));
@@ -356,7 +392,7 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
     } else {
       job->prompt = std::move(cr.prompt);
     }
-    job->deadline_ns = deadline_after(served.worker->clock(), options_.request_timeout_s);
+    job->deadline_ns = deadline_after(served.worker()->clock(), options_.request_timeout_s);
     CompletionResult head;
     head.id = job->id;
     head.created = static_cast<std::int64_t>(std::time(nullptr));
@@ -380,7 +416,7 @@ void Server::completions(const http::Request& req, bool chat, const ResponderPtr
         out->send(json_reply(200, completion_response(completed(head, r), chat)));
       });
     };
-    if (!served.worker->submit(job)) throw overloaded(cr.model);
+    if (!served.worker()->submit(job)) throw overloaded(cr.model);
   } catch (const ApiError& e) {
     account(label, e.status, 0, {});
     out->send(error_reply(e, false));
@@ -485,7 +521,7 @@ void Server::stream(const std::shared_ptr<TextJob>& job, const CompletionResult&
   out->on_abort([weak] {
     if (auto j = weak.lock()) j->cancelled = true;  // stops at its next token
   });
-  if (!served.worker->submit(job)) throw overloaded(label);
+  if (!served.worker()->submit(job)) throw overloaded(label);
   st->start(*out);
 }
 

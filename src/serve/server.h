@@ -9,6 +9,7 @@
 // fields: docs/serve.md.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "energy/core/carbon.h"
 #include "energy/core/meter.h"
@@ -70,6 +72,20 @@ class Server {
   // Serves `model` (a tensor model) under `name`, with dynamic batching. Before bind().
   void add_tensor_model(const std::string& name, std::unique_ptr<engine::Model> model,
                         const TensorModelSettings& settings);
+  // Loads another variant of the text model served as `name` (e.g. another quantisation or
+  // thread count of it), with the same settings, under the worker label `label` (metrics).
+  // New requests go to the active variant (set_active_variant; the first at start); the others
+  // finish what they hold. Before bind(). Returns the variant's index.
+  size_t add_text_variant(const std::string& name, const std::string& label,
+                          std::unique_ptr<engine::Model> model);
+  // The workers of a text model's variants, in the order they were added (throws
+  // std::invalid_argument for a name that is not a text model).
+  std::vector<TextWorker*> text_variants(const std::string& name);
+  // Routes `name`'s new requests to variant `index` with at most `parallel_limit` sequences per
+  // step (TextWorker::set_parallel_limit). Thread-safe.
+  void set_active_variant(const std::string& name, size_t index, int parallel_limit);
+  // The Prometheus registry /metrics exposes (for serve --adapt's metrics).
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
   // Binds the socket; throws std::runtime_error when it cannot. Returns the port.
   int bind();
   // Serves until stop(); then finishes the requests in flight (at most the drain timeout; what is
@@ -83,8 +99,11 @@ class Server {
  private:
   struct Served {
     TextModelSettings settings;
-    std::unique_ptr<TextWorker> worker;    // text models
+    std::vector<std::unique_ptr<TextWorker>> variants;  // text models: [0] unless adapting
+    std::shared_ptr<std::atomic<size_t>> active = std::make_shared<std::atomic<size_t>>(0);
     std::unique_ptr<TensorWorker> tensor;  // tensor models
+    // The text worker new requests go to; null for a tensor model.
+    TextWorker* worker() const { return variants.empty() ? nullptr : variants[*active].get(); }
   };
   using ResponderPtr = std::shared_ptr<http::Responder>;
   // Before the body: unknown route (404), wrong method (405), missing key (401).

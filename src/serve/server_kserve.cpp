@@ -127,7 +127,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
     job->prompt = r.prompt;
     job->sampling = r.sampling;
     job->exact_output_tokens = r.bench_output_tokens;
-    job->deadline_ns = deadline_after(s.worker->clock(), options_.request_timeout_s);
+    job->deadline_ns = deadline_after(s.worker()->clock(), options_.request_timeout_s);
     auto result = std::make_shared<std::future<TextJobResult>>(job->result.get_future());
     std::weak_ptr<TextJob> weak = job;
     out->on_abort([weak] {
@@ -149,7 +149,7 @@ void Server::kserve_infer(const std::string& name, const std::string& body,
         out->send(v2_reply(200, text_infer_response(name, id, res.gen.text, params)));
       });
     };
-    if (!s.worker->submit(job)) throw overloaded(name);
+    if (!s.worker()->submit(job)) throw overloaded(name);
   } catch (const ApiError& e) {
     account(label, e.status, 0, {});
     out->send(v2_error(e));

@@ -86,10 +86,27 @@ bool TextWorker::submit(std::shared_ptr<TextJob> job) {
   job->features = LengthPredictor::features(job->prompt, job->sampling.max_tokens);
   job->predicted_tokens = predictor_.predict(job->features, job->sampling.max_tokens);
   TextJob& j = *job;
-  return queue_.push(std::move(job), [&](std::size_t length) {
+  ++offered_;
+  const bool queued = queue_.push(std::move(job), [&](std::size_t length) {
     j.window = meter_.begin(j.id, 0.0);  // waiting: a share only when nothing runs
     if (metrics_) metrics_->set_queue_length(name_, length);
   });
+  if (!queued) ++refused_;
+  return queued;
+}
+
+TextWorkerCounts TextWorker::counts() const {
+  TextWorkerCounts c;
+  c.offered = offered_.load();
+  c.refused = refused_.load();
+  c.finished = finished_.load();
+  c.within_slo = within_slo_.load();
+  std::lock_guard lk(counts_mu_);
+  c.ok = token_counts_.ok;
+  c.prompt_tokens = token_counts_.prompt_tokens;
+  c.output_tokens = token_counts_.output_tokens;
+  c.output_tokens_sq = token_counts_.output_tokens_sq;
+  return c;
 }
 
 void TextWorker::set_parallel_limit(int n) {
@@ -230,6 +247,18 @@ void TextWorker::finish(TextJob& job, TextJobResult r) {
     }
   }
   if (metrics_) metrics_->on_text_request(name_, r);
+  const bool within =
+      !r.error && (options_.slo_e2e_s <= 0 || r.queue_s + r.total_s <= options_.slo_e2e_s);
+  if (within) ++within_slo_;
+  if (!r.error) {
+    const double n = static_cast<double>(r.gen.tokens.size());
+    std::lock_guard lk(counts_mu_);
+    ++token_counts_.ok;
+    token_counts_.prompt_tokens += r.prompt_tokens;
+    token_counts_.output_tokens += n;
+    token_counts_.output_tokens_sq += n * n;
+  }
+  ++finished_;
   job.result.set_value(std::move(r));
   if (job.on_done) job.on_done();
 }

@@ -94,9 +94,21 @@ struct TextWorkerOptions {
   // SJF and oracle aging: a waiting request's predicted (oracle: exact) length counts
   // x (1 - waited / aging_s), so after aging_s seconds it goes before every newer request.
   double aging_s = 10;
+  // End-to-end latency (queue + generation) a finished request must stay within to count as
+  // meeting the SLO in counts() (serve --adapt's feedback); 0: every request that ends ok does.
+  double slo_e2e_s = 0;
   // Times the jobs (queue, TTFT, total, deadlines, SJF aging). Null: the meter's clock, so that
   // the timings and the energy windows share one clock (a FakeClock in tests and replays).
   std::shared_ptr<energy::Clock> clock;
+};
+
+// Totals since the worker started: requests offered to submit() (refused ones too), refused
+// (queue full or stopping), finished (ok or not) and finished ok within options.slo_e2e_s.
+// The ok ones' token sums give the controller its request shape.
+struct TextWorkerCounts {
+  uint64_t offered = 0, refused = 0, finished = 0, within_slo = 0;
+  uint64_t ok = 0;
+  double prompt_tokens = 0, output_tokens = 0, output_tokens_sq = 0;  // sums over ok requests
 };
 
 class TextWorker {
@@ -123,6 +135,7 @@ class TextWorker {
   // next step on; running sequences above the cap finish (none is cut). For `serve --adapt`.
   void set_parallel_limit(int n);
   int parallel_limit() const { return parallel_limit_.load(); }
+  TextWorkerCounts counts() const;
   // Stops accepting, finishes the running and queued jobs, joins the thread. Idempotent.
   void shutdown();
 
@@ -150,6 +163,9 @@ class TextWorker {
   LengthPredictor predictor_;
   JobQueue<TextJob> queue_;
   std::atomic<int> parallel_limit_{1};
+  std::atomic<uint64_t> offered_{0}, refused_{0}, finished_{0}, within_slo_{0};
+  mutable std::mutex counts_mu_;  // guards token_counts_
+  TextWorkerCounts token_counts_;
   std::thread thread_;
 };
 

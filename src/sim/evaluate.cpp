@@ -3,6 +3,7 @@
 #include "sim/evaluate.h"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
 
 #include <algorithm>
 #include <cmath>
@@ -92,7 +93,11 @@ std::vector<adapt::AdaptOption> options_for(const adapt::Profiles& profiles,
   std::vector<adapt::AdaptOption> out;
   for (const auto& v : profiles.variants) {
     if (v.kind != "text") continue;
-    if (v.id != sel && v.model != sel && v.family != sel) continue;
+    const bool glob = sel.find_first_of("*?[") != std::string::npos;
+    if (glob ? ::fnmatch(sel.c_str(), v.id.c_str(), 0) != 0
+             : (v.id != sel && v.model != sel && v.family != sel)) {
+      continue;
+    }
     if (!std::isfinite(v.step.base_s) || !std::isfinite(v.power.busy_w)) continue;
     std::set<int> use;
     for (const int c : caps) {
@@ -218,7 +223,11 @@ Validation validate(const adapt::Profiles& profiles, const std::string& dir) {
     row.requests = trace.size();
     row.measured_e2e_mean_s = num(rec, "/timings/e2e_s/mean");
     row.measured_e2e_p99_s = num(rec, "/timings/e2e_s/p99");
-    row.measured_joules_per_request = num(rec, "/metrics/joules_per_request");
+    // The machine's energy over the run / its requests, as the simulator counts it (bench's
+    // metrics.joules_per_request leaves out idle gaps between requests).
+    const double n_req = num(rec, "/metrics/requests");
+    row.measured_joules_per_request =
+        n_req > 0 ? num(rec, "/energy/joules") / n_req : num(rec, "/metrics/joules_per_request");
     row.measured_attainment = num(rec, "/metrics/slo_attainment");
     SimOptions so;
     so.slo_e2e_s = num(rec, "/config/serving/slo.e2e_s");
@@ -233,6 +242,36 @@ Validation validate(const adapt::Profiles& profiles, const std::string& dir) {
     o.profile = *prof;
     o.parallel = prof->parallel;
     p.options = {o};
+    // A serve --adapt run: the same controller over the served variant and the run's others.
+    const nlohmann::json::json_pointer adapt_ptr("/config/serving/serve.adapt");
+    if (rec.contains(adapt_ptr) && rec.at(adapt_ptr).is_boolean() &&
+        rec.at(adapt_ptr).get<bool>()) {
+      std::string list = str(rec, "/config/serving/serve.adapt_variants");
+      bool complete = true;
+      for (size_t pos = 0; pos < list.size();) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string item = list.substr(pos, comma - pos);
+        pos = comma + 1;
+        if (item.empty()) continue;
+        const auto colon = item.find(':');
+        adapt::VariantProfile want = *var;
+        want.quant = item.substr(0, colon);
+        if (colon != std::string::npos) want.threads = std::atoi(item.c_str() + colon + 1);
+        const std::string id = adapt::variant_id(want.model, want.quant, want.engine, want.provider,
+                                                 want.threads, want.parallel);
+        const auto* other = profiles.find(id);
+        if (!other) {
+          v.skipped.push_back(run.id + ": an adaptive run, no profile for its variant " + id);
+          complete = false;
+          break;
+        }
+        p.options.push_back({id, *other, other->parallel});
+      }
+      if (!complete) continue;
+      const double period = num(rec, "/config/serving/serve.adapt_period_s");
+      if (period > 0) p.period_s = period;
+      row.schedule += " adaptive";
+    }
     row.simulated = simulate(trace, p, so);
     const double a = ape(row.simulated.e2e_mean_s, row.measured_e2e_mean_s);
     const double b = ape(row.simulated.e2e_p99_s, row.measured_e2e_p99_s);

@@ -23,8 +23,9 @@ struct TraceSpec {
 };
 std::vector<SimRequest> load_sim_trace(const TraceSpec& spec, int context);
 
-// The configurations of the text variants selected by `selector` (a profile id, a model name
-// or a family; "" = the model with the most variants), each with every parallel cap in `caps`
+// The configurations of the text variants selected by `selector` (a profile id, a model name,
+// a family, or a shell pattern over ids such as "pycode-tiny/*/llama/cpu/*/p8"; "" = the model
+// with the most variants), each with every parallel cap in `caps`
 // up to the profile's slots (empty caps: the profile's slots only). Throws
 // std::invalid_argument when nothing matches.
 std::vector<adapt::AdaptOption> options_for(const adapt::Profiles& profiles,

@@ -15,6 +15,7 @@
 
 #include "bench/stats.h"
 #include "energy/core/meter.h"
+#include "serve/adapter.h"
 #include "sim/coordinator.h"
 #include "sim/sim_model.h"
 
@@ -25,12 +26,6 @@ namespace {
 int64_t to_ns(double s) {
   return static_cast<int64_t>(std::llround(s * 1e9));
 }
-
-// Finished requests since the last controller tick (written on worker threads).
-struct Window {
-  std::mutex mu;
-  size_t finished = 0, within = 0;
-};
 
 }  // namespace
 
@@ -70,6 +65,7 @@ SimResult simulate(const std::vector<SimRequest>& trace, const SimPolicy& policy
       wo.aging_s = so.aging_s;
       wo.max_queue = so.max_queue;
       wo.clock = clock;
+      wo.slo_e2e_s = so.slo_e2e_s;
       workers.push_back(
           std::make_unique<serve::TextWorker>(o.profile.id, make_sim_model(o.profile, coord, lane),
                                               meter, energy::CarbonIntensity{}, 1.0, wo));
@@ -87,11 +83,13 @@ SimResult simulate(const std::vector<SimRequest>& trace, const SimPolicy& policy
     workers[option_lane[option]]->set_parallel_limit(policy.options[option].parallel);
   };
   apply(active);
+  std::vector<serve::TextWorker*> raw_workers;
+  for (auto& w : workers) raw_workers.push_back(w.get());
+  std::vector<serve::TextWorkerCounts> last_counts(workers.size());
 
   SimResult res;
   res.policy = policy.name;
   res.requests = trace.size();
-  Window window;
   std::vector<std::shared_ptr<serve::TextJob>> jobs(trace.size());
   std::vector<std::shared_future<serve::TextJobResult>> results(trace.size());
   std::vector<char> refused(trace.size(), 0);
@@ -99,7 +97,7 @@ SimResult simulate(const std::vector<SimRequest>& trace, const SimPolicy& policy
   const int64_t t0 = clock->now_ns();
   const int64_t period = std::max<int64_t>(1, to_ns(policy.period_s));
   int64_t next_tick = t0 + period;
-  size_t next = 0, arrivals_in_window = 0;
+  size_t next = 0;
   const double slo = so.slo_e2e_s;
 
   for (;;) {
@@ -125,41 +123,21 @@ SimResult simulate(const std::vector<SimRequest>& trace, const SimPolicy& policy
       if (so.timeout_s > 0) job->deadline_ns = serve::after_seconds(clock->now_ns(), so.timeout_s);
       results[i] = job->result.get_future().share();
       const size_t lane = option_lane[active];
-      auto fut = results[i];
-      job->on_done = [&coord, &window, &end_ns, &clock, fut, lane, i, slo] {
-        const auto& rr = fut.get();
+      job->on_done = [&coord, &end_ns, &clock, lane, i] {
         end_ns[i] = clock->now_ns();
-        {
-          std::lock_guard lk(window.mu);
-          ++window.finished;
-          if (!rr.error && rr.queue_s + rr.total_s <= slo) ++window.within;
-        }
         coord.job_done(lane);
       };
       coord.job_submitted(lane);
       jobs[i] = job;
-      ++arrivals_in_window;
       if (!workers[lane]->submit(job)) {
         refused[i] = 1;
         end_ns[i] = clock->now_ns();
-        {
-          std::lock_guard lk(window.mu);
-          ++window.finished;
-        }
         coord.job_done(lane);
       }
     } else {
-      adapt::Observation obs;
-      obs.window_s = policy.period_s;
-      obs.arrivals = arrivals_in_window;
-      arrivals_in_window = 0;
-      {
-        std::lock_guard lk(window.mu);
-        obs.finished = window.finished;
-        obs.within_slo = window.within;
-        window.finished = window.within = 0;
-      }
-      for (const auto& w : workers) obs.queued += w->queue_length();
+      auto reading = serve::read_window(raw_workers, last_counts, policy.period_s);
+      if (reading.has_shape) controller.set_shape(reading.shape);
+      const auto& obs = reading.observation;
       const auto d = controller.update(obs);
       if (d.changed) {
         active = d.option;

@@ -83,6 +83,20 @@ TEST(Controller, PredictionsFollowTheQueueingModel) {
   EXPECT_GT(hi.utilisation, 1);
 }
 
+TEST(Controller, NeverChoosesAVariantBelowTheQualityFloor) {
+  auto options = two();
+  options[0].profile.quality = 0.9;  // fast
+  options[1].profile.quality = 0.5;  // slow: cheaper, but below the floor
+  auto co = opts();
+  co.min_quality = 0.8;
+  Controller c(options, co);
+  const auto d = c.update({1.0, 2, 2, 2, 0});
+  EXPECT_EQ(c.options()[d.option].name, "fast");
+  co.min_quality = 0.4;
+  Controller c2(options, co);
+  EXPECT_EQ(c2.options()[c2.update({1.0, 2, 2, 2, 0}).option].name, "slow");
+}
+
 TEST(Controller, RefusesBadOptions) {
   EXPECT_THROW(Controller({}, opts()), std::invalid_argument);
   auto co = opts();

@@ -18,6 +18,7 @@
 
 #include "../run/run_test_util.h"
 #include "http_client.h"
+#include "serve/adapter.h"
 
 namespace wattserve::serve {
 namespace {
@@ -457,6 +458,102 @@ TEST(Server, EveryRequestIsCountedWithItsStatusAndEveryJouleIsCharged) {
   EXPECT_GT(requests, 0);
   EXPECT_NEAR(idle, 2 * kWatts, 1e-6);
   EXPECT_NEAR(requests + idle, total, 1e-9 * total);
+}
+
+// serve --adapt: two loaded variants of one served model; the adapter's decision routes new
+// requests to the cheaper one at a low rate, shows in /metrics with its reason, and a governor
+// over a dry-run actuator changes nothing.
+adapt::AdaptOption adapt_option(const std::string& name, double step_s, double busy_w) {
+  adapt::AdaptOption o;
+  o.name = name;
+  o.parallel = 1;
+  o.profile.id = name;
+  o.profile.kind = "text";
+  o.profile.parallel = 1;
+  o.profile.step.base_s = step_s;
+  o.profile.prefill.base_s = step_s;
+  o.profile.power.idle_w = 10;
+  o.profile.power.busy_w = busy_w;
+  return o;
+}
+
+class CountingActuator final : public adapt::FrequencyActuator {
+ public:
+  std::string name() const override { return "fake"; }
+  std::vector<uint64_t> caps_khz() const override { return {1000, 2000, 3000}; }
+  adapt::CapAction set_cap(uint64_t khz) override {
+    ++calls;
+    adapt::CapAction a;
+    a.requested_khz = khz;
+    a.lines.push_back("fake: dry run");
+    return a;
+  }
+  void restore() override {}
+  bool allow_actuate() const override { return false; }
+  int calls = 0;
+};
+
+TEST(Adapter, SwitchesNewRequestsToTheCheaperVariantAndSaysWhy) {
+  run::FakeMeter fm{kWatts};
+  ServerOptions o;
+  o.port = 0;
+  Server server(o, *fm.meter, energy::CarbonIntensity{}, 1.0);
+  TextModelSettings ts;
+  ts.slo.e2e_s = 5.0;
+  server.add_text_model("fake", std::make_unique<PacedText>(fm.clock), ts);
+  ASSERT_EQ(server.add_text_variant("fake", "fake@slow", std::make_unique<PacedText>(fm.clock)),
+            1u);
+  std::vector<AdapterOption> options = {{adapt_option("fast", 0.01, 40), 0},
+                                        {adapt_option("slow", 0.03, 8), 1}};
+  AdapterOptions ao;
+  ao.period_s = 1;
+  ao.controller.slo_e2e_s = 5.0;  // the slow variant's predicted p99 at 1 req/s (1.2 s) fits
+  ao.controller.shape = {10, 10, 10};
+  std::vector<std::string> log;
+  ao.log = [&](const std::string& line) { log.push_back(line); };
+  ao.clock = fm.clock;
+  CountingActuator actuator;
+  Adapter adapter(server, "fake", options, ao, server.registry(), &actuator);
+  EXPECT_EQ(adapter.active_option(), 0u);  // the fastest until something is observed
+  const int port = server.bind();
+  auto running = std::async(std::launch::async, [&] { server.run(); });
+
+  const auto d = adapter.tick(1.0);
+  EXPECT_TRUE(d.changed);
+  EXPECT_EQ(adapter.active_option(), 1u);
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_NE(log[0].find("switch to slow"), std::string::npos) << log[0];
+  EXPECT_NE(log[0].find("least predicted energy"), std::string::npos) << log[0];
+  EXPECT_EQ(request(port, "POST", "/v1/completions", completion(2, false)).status, 200);
+  const auto variants = server.text_variants("fake");
+  EXPECT_EQ(variants[0]->counts().offered, 0u);
+  EXPECT_EQ(variants[1]->counts().offered, 1u);
+  EXPECT_EQ(variants[1]->counts().within_slo, 1u);
+
+  adapter.tick(1.0);
+  const std::string m = request(port, "GET", "/metrics").body;
+  EXPECT_NE(m.find("wattserve_adapt_active{model=\"fake\",option=\"slow\"} 1"), std::string::npos);
+  EXPECT_EQ(metric_sum(m, "wattserve_adapt_decisions_total"), 2);
+  EXPECT_NE(
+      m.find("wattserve_adapt_last_decision_info{model=\"fake\",option=\"slow\",reason=\"least"),
+      std::string::npos);
+  EXPECT_NE(m.find("wattserve_frequency_cap_khz{actuator=\"fake\",applied=\"false\"} 3000"),
+            std::string::npos);
+  EXPECT_EQ(actuator.calls, 0);  // too few requests per window: the governor holds
+  server.stop();
+  running.wait();
+}
+
+TEST(Adapter, RefusesAnOptionOnAVariantTheModelLacks) {
+  run::FakeMeter fm{kWatts};
+  Server server({}, *fm.meter, energy::CarbonIntensity{}, 1.0);
+  server.add_text_model("fake", std::make_unique<PacedText>(fm.clock), {});
+  AdapterOptions ao;
+  ao.clock = fm.clock;
+  EXPECT_THROW(Adapter(server, "fake", {{adapt_option("x", 0.01, 1), 3}}, ao, server.registry()),
+               std::invalid_argument);
+  EXPECT_THROW(server.add_text_variant("nope", "nope@x", std::make_unique<PacedText>(fm.clock)),
+               ApiError);
 }
 
 }  // namespace

@@ -156,6 +156,19 @@ const std::vector<Field>& table() {
     v.push_back(field(ranged("serve.max_queue", "integer", 0, 1e6,
                              "serve target: --max-queue (0: serve's default)"),
                       &S::serve, &ServeSpec::max_queue));
+    v.push_back(field(info("serve.adapt", "boolean",
+                           "serve target: serve --adapt (the online controller; needs slo.e2e_s "
+                           "and serve.adapt_profiles)"),
+                      &S::serve, &ServeSpec::adapt));
+    v.push_back(field(any_string("serve.adapt_variants",
+                                 "serve --adapt: other variants to load, QUANT[:THREADS],..."),
+                      &S::serve, &ServeSpec::adapt_variants));
+    v.push_back(field(any_string("serve.adapt_profiles",
+                                 "serve --adapt: profiles JSON (relative to the study file)"),
+                      &S::serve, &ServeSpec::adapt_profiles));
+    v.push_back(field(ranged("serve.adapt_period_s", "number", 0.05, 3600,
+                             "serve --adapt: seconds between decisions"),
+                      &S::serve, &ServeSpec::adapt_period_s));
     v.push_back(field(ranged("slo.ttft_s", "number", 0, 1e6, "time to first token SLO (0: none)"),
                       &S::slo, &SloSpec::ttft_s));
     v.push_back(field(ranged("slo.tpot_s", "number", 0, 1e6, "time per output token SLO (0: none)"),

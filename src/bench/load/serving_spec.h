@@ -62,6 +62,12 @@ struct LoadSpec {
 struct ServeSpec {
   std::string schedule = "fcfs";  // serve target: fcfs, sjf, oracle
   int max_queue = 0;              // serve target: --max-queue; 0: serve's default
+  // serve --adapt (docs/adapt.md): the controller switches among the served model and these
+  // variants ("QUANT[:THREADS],..."), with the profiles file; the SLO is slo.e2e_s.
+  bool adapt = false;
+  std::string adapt_variants;
+  std::string adapt_profiles;
+  double adapt_period_s = 2;
 };
 
 struct ServingSpec {
