@@ -7,7 +7,8 @@
 # a measured command with emissions, CodeCarbon CSV and power timeline, the smoke study of
 # `wattserve bench` (in process) and a short serving study against `wattserve serve`, and
 # `wattserve report` on both: the one-screen summary, and self-contained HTML pages with the
-# statistics, Pareto fronts and energy proportionality (files in out/demo/).
+# statistics, Pareto fronts and energy proportionality (files in out/demo/); last, a plan and a
+# simulated trace replay from the shipped profiles (docs/adapt.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,4 +74,10 @@ echo
 "$WS" report "$OUT/bench-serve" --out "$OUT/bench-serve/report.html"
 echo; echo "Reports: $OUT/bench-smoke/report.html and $OUT/bench-serve/report.html (open offline in a browser;"
 echo "statistics in $OUT/bench-smoke/report.json; formulas in docs/report.md)"
+echo; echo "== adaptation: a plan from the shipped profiles, and the Azure trace's first 10 minutes"
+echo "   through serve's scheduler in virtual time: static configurations against the controller"
+"$WS" plan --profiles examples/profiles/cpu-2core.json --slo 1 --rate 2
+"$WS" simulate --trace data/traces/AzureLLMInferenceTrace_conv.csv --profiles examples/profiles/cpu-2core.json \
+  --model 'pycode-tiny/*/llama/cpu/*/p8' --duration 600 --rate-scale 30 --slo 0.5
+echo "(the same controller in a real server: wattserve serve --adapt, docs/adapt.md)"
 echo; echo "Files: $OUT/run-pycode-tiny-{llama,onnx,torch}.json $OUT/summary.json $OUT/emissions.csv $OUT/timeline.csv $OUT/bench-smoke/ (docs/bench.md)"

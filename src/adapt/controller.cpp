@@ -44,6 +44,11 @@ Controller::Controller(std::vector<AdaptOption> options, ControllerOptions co)
   if (!(co_.rate_smoothing > 0 && co_.rate_smoothing <= 1)) {
     throw std::invalid_argument("rate_smoothing must be in (0, 1]");
   }
+  for (const auto& o : options_) {
+    if (const auto why = unusable_for_text(o.profile); !why.empty())
+      throw std::invalid_argument(why);
+    if (o.parallel < 1) throw std::invalid_argument(o.name + ": parallel must be >= 1");
+  }
   by_speed_.resize(options_.size());
   std::iota(by_speed_.begin(), by_speed_.end(), size_t{0});
   // Fastest: the most capacity (ties: the shorter service alone).

@@ -18,6 +18,9 @@
 
 namespace wattserve::adapt {
 
+// Candidates one stage may score before the integer program (each is a queueing estimate).
+constexpr double kMaxStageCandidates = 1e6;
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -439,6 +442,15 @@ PlanResult plan(const Profiles& profiles, const PipelineSpec& spec) {
     }
     const std::vector<int> batches =
         st.batch_sizes.empty() ? std::vector<int>{1, 2, 4, 8} : st.batch_sizes;
+    const double stage_candidates = static_cast<double>(variants.size()) *
+                                    static_cast<double>(batches.size()) * st.max_replicas;
+    if (stage_candidates > kMaxStageCandidates) {
+      throw std::invalid_argument(fmt::format(
+          "stage '{}': {} variants x {} batch sizes x {} replica counts = {:.0f} candidates, more "
+          "than {:.0f}: give fewer batch sizes, a smaller max_replicas or fewer variants",
+          st.name, variants.size(), batches.size(), st.max_replicas, stage_candidates,
+          kMaxStageCandidates));
+    }
     int usable = 0, fitting = 0;
     const Candidate* least_loaded = nullptr;
     std::vector<Candidate> all;

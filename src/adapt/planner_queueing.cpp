@@ -66,6 +66,8 @@ StageEstimate estimate_stage(const VariantProfile& v, const StageWorkload& w, in
     e.latency_mean_s = e.service_mean_s + e.wait_mean_s;
     e.latency_p99_s =
         v.prefill.seconds(w.input_tokens) + n_out_p99 * v.step.seconds(big_b, 0) + e.wait_p99_s;
+    e.latency_p99_s =
+        std::max(e.latency_p99_s, e.latency_mean_s);  // a tail is never below the mean
     return e;
   }
   // Tensor: batches of up to B items, one at a time per replica.
@@ -83,7 +85,7 @@ StageEstimate estimate_stage(const VariantProfile& v, const StageWorkload& w, in
   if (!e.stable) return e;
   wait_times(1, e.utilisation, t_full, e);
   e.latency_mean_s = e.service_mean_s + e.wait_mean_s;
-  e.latency_p99_s = batches * t_full + e.wait_p99_s;
+  e.latency_p99_s = std::max(batches * t_full + e.wait_p99_s, e.latency_mean_s);
   return e;
 }
 

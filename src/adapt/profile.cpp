@@ -306,4 +306,27 @@ std::string quant_of_entry(const std::string& entry) {
   return quant ? q : "f32";
 }
 
+std::string unusable_for_text(const VariantProfile& v) {
+  if (v.kind != "text") return fmt::format("{}: not a text-generation variant", v.id);
+  if (v.parallel < 1) return fmt::format("{}: parallel must be >= 1", v.id);
+  const auto bad = [](double x, double hi) { return !(x >= 0 && x <= hi); };
+  const std::pair<const char*, double> times[] = {
+      {"step.base_s", v.step.base_s},
+      {"step.per_sequence_s", v.step.per_sequence_s},
+      {"step.per_prompt_token_s", v.step.per_prompt_token_s},
+      {"prefill.base_s", v.prefill.base_s},
+      {"prefill.per_token_s", v.prefill.per_token_s}};
+  for (const auto& [name, x] : times) {
+    if (bad(x, 3600)) return fmt::format("{}: {} = {} is not a time in [0, 3600] s", v.id, name, x);
+  }
+  if (!(v.step.seconds(1, 0) > 0)) return fmt::format("{}: a step takes no time", v.id);
+  const std::pair<const char*, double> watts[] = {{"power.idle_w", v.power.idle_w},
+                                                  {"power.busy_w", v.power.busy_w},
+                                                  {"power.per_sequence_w", v.power.per_sequence_w}};
+  for (const auto& [name, x] : watts) {
+    if (bad(x, 1e6)) return fmt::format("{}: {} = {} is not a power in [0, 1e6] W", v.id, name, x);
+  }
+  return "";
+}
+
 }  // namespace wattserve::adapt

@@ -112,6 +112,11 @@ std::string variant_id(const std::string& model, const std::string& quant,
 // bf16, qN...), else "f32" (ONNX and TorchScript files are f32).
 std::string quant_of_entry(const std::string& entry_name);
 
+// Why a profile cannot drive the simulator or the controller for text generation ("" when it
+// can): not a text variant, fewer than 1 slot, or a step, prefill or power coefficient that is
+// not a finite number in range (times in [0, 3600] s, watts in [0, 1e6]).
+std::string unusable_for_text(const VariantProfile& v);
+
 // Expected time a request of `input_tokens` prompt and `output_tokens` output occupies a slot
 // when `sequences` sequences share the steps: prefill + output_tokens * step(sequences, 0).
 double request_service_s(const VariantProfile& v, double input_tokens, double output_tokens,

@@ -250,8 +250,8 @@ int run_serve(ServeFlags f) {
       eprint("wattserve serve: --adapt: {}\n", e.what());
       return 2;
     }
-  } else if (!f.adapt.variants.empty() || !f.adapt.profiles.empty() || f.adapt.governor != "off") {
-    eprint("wattserve serve: --adapt-variants, --adapt-profiles and --governor need --adapt\n");
+  } else if (f.adapt.any_given()) {
+    eprint("wattserve serve: --adapt-* options, --governor and --allow-actuate need --adapt\n");
     return 2;
   }
   // Every connection is a descriptor: allow as many as the hard limit lets us.

@@ -132,6 +132,9 @@ AdaptSetup setup_adapt(const AdaptFlags& f, serve::Server& server, const serve::
       throw std::invalid_argument(
           fmt::format("--adapt-profiles {}: no profile for {}; it has:{}", f.profiles, v.id, have));
     }
+    if (const auto why = adapt::unusable_for_text(*p); !why.empty()) {
+      throw std::invalid_argument(fmt::format("--adapt-profiles {}: {}", f.profiles, why));
+    }
     std::set<int> caps(f.caps.begin(), f.caps.end());
     caps.insert(v.parallel);
     for (const int c : caps) {

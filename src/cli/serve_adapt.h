@@ -27,6 +27,13 @@ struct AdaptFlags {
   std::vector<int> caps;
   std::string governor = "off";  // off, cpufreq, nvml
   bool allow_actuate = false;
+  // Whether any of these was set away from its default (they all need --adapt).
+  bool any_given() const {
+    const AdaptFlags d;
+    return !variants.empty() || !profiles.empty() || period_s != d.period_s ||
+           headroom != d.headroom || target != d.target || min_quality != d.min_quality ||
+           !caps.empty() || governor != d.governor || allow_actuate;
+  }
 };
 
 void add_adapt_flags(CLI::App* sub, AdaptFlags& f);

@@ -86,27 +86,19 @@ bool TextWorker::submit(std::shared_ptr<TextJob> job) {
   job->features = LengthPredictor::features(job->prompt, job->sampling.max_tokens);
   job->predicted_tokens = predictor_.predict(job->features, job->sampling.max_tokens);
   TextJob& j = *job;
-  ++offered_;
   const bool queued = queue_.push(std::move(job), [&](std::size_t length) {
     j.window = meter_.begin(j.id, 0.0);  // waiting: a share only when nothing runs
     if (metrics_) metrics_->set_queue_length(name_, length);
   });
-  if (!queued) ++refused_;
+  std::lock_guard lk(counts_mu_);
+  ++token_counts_.offered;
+  if (!queued) ++token_counts_.refused;
   return queued;
 }
 
 TextWorkerCounts TextWorker::counts() const {
-  TextWorkerCounts c;
-  c.offered = offered_.load();
-  c.refused = refused_.load();
-  c.finished = finished_.load();
-  c.within_slo = within_slo_.load();
   std::lock_guard lk(counts_mu_);
-  c.ok = token_counts_.ok;
-  c.prompt_tokens = token_counts_.prompt_tokens;
-  c.output_tokens = token_counts_.output_tokens;
-  c.output_tokens_sq = token_counts_.output_tokens_sq;
-  return c;
+  return token_counts_;
 }
 
 void TextWorker::set_parallel_limit(int n) {
@@ -247,18 +239,23 @@ void TextWorker::finish(TextJob& job, TextJobResult r) {
     }
   }
   if (metrics_) metrics_->on_text_request(name_, r);
-  const bool within =
-      !r.error && (options_.slo_e2e_s <= 0 || r.queue_s + r.total_s <= options_.slo_e2e_s);
-  if (within) ++within_slo_;
-  if (!r.error) {
+  // A client's own error (a bad prompt 400, a cancel 499) says nothing of the server's speed:
+  // not counted as finished; timeouts and server errors count as finished outside the SLO.
+  const bool client_error = r.error && r.error->status >= 400 && r.error->status < 500;
+  if (!client_error) {
+    const bool within =
+        !r.error && (options_.slo_e2e_s <= 0 || r.queue_s + r.total_s <= options_.slo_e2e_s);
     const double n = static_cast<double>(r.gen.tokens.size());
     std::lock_guard lk(counts_mu_);
-    ++token_counts_.ok;
-    token_counts_.prompt_tokens += r.prompt_tokens;
-    token_counts_.output_tokens += n;
-    token_counts_.output_tokens_sq += n * n;
+    ++token_counts_.finished;
+    if (within) ++token_counts_.within_slo;
+    if (!r.error) {
+      ++token_counts_.ok;
+      token_counts_.prompt_tokens += r.prompt_tokens;
+      token_counts_.output_tokens += n;
+      token_counts_.output_tokens_sq += n * n;
+    }
   }
-  ++finished_;
   job.result.set_value(std::move(r));
   if (job.on_done) job.on_done();
 }

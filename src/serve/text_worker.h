@@ -103,7 +103,8 @@ struct TextWorkerOptions {
 };
 
 // Totals since the worker started: requests offered to submit() (refused ones too), refused
-// (queue full or stopping), finished (ok or not) and finished ok within options.slo_e2e_s.
+// (queue full or stopping), finished (ok, timed out or failed in the server; a client's own
+// error -- a bad prompt, a cancel -- is not counted) and finished ok within options.slo_e2e_s.
 // The ok ones' token sums give the controller its request shape.
 struct TextWorkerCounts {
   uint64_t offered = 0, refused = 0, finished = 0, within_slo = 0;
@@ -163,8 +164,7 @@ class TextWorker {
   LengthPredictor predictor_;
   JobQueue<TextJob> queue_;
   std::atomic<int> parallel_limit_{1};
-  std::atomic<uint64_t> offered_{0}, refused_{0}, finished_{0}, within_slo_{0};
-  mutable std::mutex counts_mu_;  // guards token_counts_
+  mutable std::mutex counts_mu_;  // guards token_counts_ (one consistent snapshot)
   TextWorkerCounts token_counts_;
   std::thread thread_;
 };

@@ -51,15 +51,23 @@ size_t Coordinator::add_lane() {
 
 void Coordinator::step(size_t lane, int64_t ns, double watts) {
   std::unique_lock lk(mu_);
+  if (aborted_) throw std::runtime_error("the simulation was aborted");
   auto& l = lanes_.at(lane);
   l.in_step = true;
   l.released = false;
   l.end_ns = clock_->now_ns() + std::max<int64_t>(ns, 1);
   l.watts = watts;
   cv_.notify_all();
-  cv_.wait(lk, [&] { return l.released; });
+  cv_.wait(lk, [&] { return l.released || aborted_; });
   l.in_step = false;
   l.released = false;
+  if (aborted_) throw std::runtime_error("the simulation was aborted");
+}
+
+void Coordinator::abort() {
+  std::lock_guard lk(mu_);
+  aborted_ = true;
+  cv_.notify_all();
 }
 
 void Coordinator::job_done(size_t lane) {

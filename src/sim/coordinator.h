@@ -52,6 +52,9 @@ class Coordinator {
   void release_due();
   // True when no lane has an unfinished job.
   bool all_done() const;
+  // Ends the simulation early (an error on the coordinator's side): every step blocked now or
+  // later throws std::runtime_error at once, so the workers can finish and shut down.
+  void abort();
 
  private:
   struct Lane {
@@ -67,6 +70,7 @@ class Coordinator {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Lane> lanes_;
+  bool aborted_ = false;
   double joules_ = 0;  // integrated up to at_ns_
   int64_t at_ns_ = 0;
 };

@@ -91,6 +91,7 @@ std::vector<adapt::AdaptOption> options_for(const adapt::Profiles& profiles,
     }
   }
   std::vector<adapt::AdaptOption> out;
+  std::vector<std::string> unusable;
   for (const auto& v : profiles.variants) {
     if (v.kind != "text") continue;
     const bool glob = sel.find_first_of("*?[") != std::string::npos;
@@ -98,7 +99,10 @@ std::vector<adapt::AdaptOption> options_for(const adapt::Profiles& profiles,
              : (v.id != sel && v.model != sel && v.family != sel)) {
       continue;
     }
-    if (!std::isfinite(v.step.base_s) || !std::isfinite(v.power.busy_w)) continue;
+    if (const auto why = adapt::unusable_for_text(v); !why.empty()) {
+      unusable.push_back(why);
+      continue;
+    }
     std::set<int> use;
     for (const int c : caps) {
       if (c >= 1 && c <= v.parallel) use.insert(c);
@@ -113,10 +117,12 @@ std::vector<adapt::AdaptOption> options_for(const adapt::Profiles& profiles,
     }
   }
   if (out.empty()) {
+    std::string why;
+    for (const auto& u : unusable) why += "\n  unusable: " + u;
     throw std::invalid_argument(fmt::format(
         "no text-generation profile matches '{}' (give a profile id, model or family the "
-        "profiles hold)",
-        sel));
+        "profiles hold){}",
+        sel, why));
   }
   return out;
 }
@@ -127,6 +133,13 @@ Comparison compare_policies(const std::vector<SimRequest>& trace,
                             const adapt::ControllerOptions& controller, double period_s) {
   Comparison c;
   c.target = controller.target;
+  // One idle power for every policy (the machine's, as the adaptive policy sees it).
+  SimOptions sim_common = sim;
+  if (!(sim_common.idle_w >= 0)) {
+    sim_common.idle_w = 0;
+    for (const auto& o : options)
+      sim_common.idle_w = std::max(sim_common.idle_w, o.profile.power.idle_w);
+  }
   for (const auto& o : options) {
     SimPolicy p;
     p.name = "static " + o.name;
@@ -134,7 +147,7 @@ Comparison compare_policies(const std::vector<SimRequest>& trace,
     p.options = {o};
     p.controller = controller;
     p.period_s = period_s;
-    c.statics.push_back(simulate(trace, p, sim));
+    c.statics.push_back(simulate(trace, p, sim_common));
   }
   double best_j = std::numeric_limits<double>::infinity(), best_att = -1;
   double fastest = std::numeric_limits<double>::infinity();
@@ -163,7 +176,7 @@ Comparison compare_policies(const std::vector<SimRequest>& trace,
   p.options = options;
   p.controller = controller;
   p.period_s = period_s;
-  c.adaptive = options.size() > 1 ? simulate(trace, p, sim) : c.statics.front();
+  c.adaptive = options.size() > 1 ? simulate(trace, p, sim_common) : c.statics.front();
   c.adaptive.policy = "adaptive";
   return c;
 }
@@ -195,10 +208,13 @@ Validation validate(const adapt::Profiles& profiles, const std::string& dir) {
         run, {"scheduled_s", "prompt_tokens", "planned_output_tokens", "planned_input_tokens"});
     std::vector<SimRequest> trace;
     for (const auto& r : rows) {
-      if (!std::isfinite(r[0]) || !std::isfinite(r[2])) continue;
+      const double in = std::isfinite(r[1]) ? r[1] : r[3];
+      if (!(r[0] >= 0 && r[0] <= 1e9) || !(r[2] >= 0 && r[2] <= 1e7) || !(in >= 0 && in <= 1e7)) {
+        continue;  // a row without a usable time or token count
+      }
       SimRequest q;
       q.t_s = r[0];
-      q.input_tokens = static_cast<int>(std::isfinite(r[1]) ? r[1] : r[3]);
+      q.input_tokens = static_cast<int>(in);
       q.output_tokens = static_cast<int>(r[2]);
       q.max_tokens =
           std::max(q.output_tokens,

@@ -23,8 +23,13 @@ namespace wattserve::sim {
 
 namespace {
 
+// Arrival times and periods above this are refused (int64 nanoseconds hold ~292 years).
+constexpr double kMaxSimSeconds = 1e9;
+// Controller ticks a simulation may take (the span / the period), beyond which it is refused.
+constexpr double kMaxTicks = 1e7;
+
 int64_t to_ns(double s) {
-  return static_cast<int64_t>(std::llround(s * 1e9));
+  return static_cast<int64_t>(std::llround(std::clamp(s, 0.0, kMaxSimSeconds) * 1e9));
 }
 
 }  // namespace
@@ -38,9 +43,28 @@ SimResult simulate(const std::vector<SimRequest>& trace, const SimPolicy& policy
   for (size_t i = 1; i < trace.size(); ++i) {
     if (trace[i].t_s < trace[i - 1].t_s) throw std::invalid_argument("the trace is not sorted");
   }
-  double idle_w = 0;
-  for (const auto& o : policy.options) idle_w = std::max(idle_w, o.profile.power.idle_w);
-  if (!std::isfinite(idle_w)) idle_w = 0;
+  if (!(trace.front().t_s >= 0) || !(trace.back().t_s <= kMaxSimSeconds)) {
+    throw std::invalid_argument(fmt::format(
+        "the trace spans {} s: arrival times must lie in [0, {:.0f}] s (check --rate-scale and "
+        "--time-scale)",
+        trace.back().t_s, kMaxSimSeconds));
+  }
+  if (policy.options.size() > 1 && trace.back().t_s / policy.period_s > kMaxTicks) {
+    throw std::invalid_argument(fmt::format(
+        "{:.0f} s of trace at one decision every {} s is more than {:.0f} decisions: use a "
+        "longer --period",
+        trace.back().t_s, policy.period_s, kMaxTicks));
+  }
+  for (const auto& o : policy.options) {
+    if (const auto why = adapt::unusable_for_text(o.profile); !why.empty()) {
+      throw std::invalid_argument(why);
+    }
+  }
+  double idle_w = so.idle_w;
+  if (!(idle_w >= 0)) {
+    idle_w = 0;
+    for (const auto& o : policy.options) idle_w = std::max(idle_w, o.profile.power.idle_w);
+  }
 
   auto clock = std::make_shared<energy::FakeClock>();
   Coordinator coord(clock, idle_w);
@@ -100,53 +124,68 @@ SimResult simulate(const std::vector<SimRequest>& trace, const SimPolicy& policy
   size_t next = 0;
   const double slo = so.slo_e2e_s;
 
-  for (;;) {
-    coord.wait_quiescent();
-    const int64_t t_step = coord.next_step_end();
-    const int64_t t_arr = next < trace.size() ? t0 + to_ns(trace[next].t_s) : energy::kNever;
-    const bool work_left = next < trace.size() || !coord.all_done();
-    const int64_t t_tick = adaptive && work_left ? next_tick : energy::kNever;
-    const int64_t t = std::min({t_step, t_arr, t_tick});
-    if (t == energy::kNever) break;
-    coord.advance_to(std::max(t, clock->now_ns()));
-    if (t == t_step) {
-      coord.release_due();
-    } else if (t == t_arr) {
-      const size_t i = next++;
-      const auto& r = trace[i];
-      auto job = std::make_shared<serve::TextJob>();
-      job->id = std::to_string(i);
-      job->prompt = prompt_of(std::max(1, r.input_tokens));
-      job->sampling.max_tokens = std::max({1, r.max_tokens, r.output_tokens});
-      job->sampling.temperature = 0;
-      job->exact_output_tokens = std::max(1, r.output_tokens);
-      if (so.timeout_s > 0) job->deadline_ns = serve::after_seconds(clock->now_ns(), so.timeout_s);
-      results[i] = job->result.get_future().share();
-      const size_t lane = option_lane[active];
-      job->on_done = [&coord, &end_ns, &clock, lane, i] {
-        end_ns[i] = clock->now_ns();
-        coord.job_done(lane);
-      };
-      coord.job_submitted(lane);
-      jobs[i] = job;
-      if (!workers[lane]->submit(job)) {
-        refused[i] = 1;
-        end_ns[i] = clock->now_ns();
-        coord.job_done(lane);
+  // On an error here the workers may be blocked in a step: abort the coordinator so that they
+  // can finish, then let the error go.
+  try {
+    for (;;) {
+      coord.wait_quiescent();
+      const int64_t t_step = coord.next_step_end();
+      const int64_t t_arr = next < trace.size() ? t0 + to_ns(trace[next].t_s) : energy::kNever;
+      const bool work_left = next < trace.size() || !coord.all_done();
+      const int64_t t_tick = adaptive && work_left ? next_tick : energy::kNever;
+      const int64_t t = std::min({t_step, t_arr, t_tick});
+      if (t == energy::kNever) break;
+      coord.advance_to(std::max(t, clock->now_ns()));
+      if (t == t_step) {
+        coord.release_due();
+      } else if (t == t_arr) {
+        const size_t i = next++;
+        const auto& r = trace[i];
+        auto job = std::make_shared<serve::TextJob>();
+        job->id = std::to_string(i);
+        job->prompt = prompt_of(std::max(1, r.input_tokens));
+        job->sampling.max_tokens = std::max({1, r.max_tokens, r.output_tokens});
+        job->sampling.temperature = 0;
+        job->exact_output_tokens = std::max(1, r.output_tokens);
+        if (so.timeout_s > 0)
+          job->deadline_ns = serve::after_seconds(clock->now_ns(), so.timeout_s);
+        results[i] = job->result.get_future().share();
+        const size_t lane = option_lane[active];
+        job->on_done = [&coord, &end_ns, &clock, lane, i] {
+          end_ns[i] = clock->now_ns();
+          coord.job_done(lane);
+        };
+        coord.job_submitted(lane);
+        jobs[i] = job;
+        if (!workers[lane]->submit(job)) {
+          refused[i] = 1;
+          end_ns[i] = clock->now_ns();
+          coord.job_done(lane);
+        }
+      } else {
+        auto reading = serve::read_window(raw_workers, last_counts, policy.period_s);
+        if (reading.has_shape) controller.set_shape(reading.shape);
+        const auto& obs = reading.observation;
+        const auto d = controller.update(obs);
+        if (d.changed) {
+          active = d.option;
+          apply(active);
+        }
+        res.decisions.push_back({energy::ns_to_s(clock->now_ns() - t0),
+                                 policy.options[d.option].name, d.changed, d.rate_per_s, d.reason});
+        next_tick += period;
+        // Nothing in flight until the next arrival: its idle windows are one window (the
+        // controller's rate falls once), not one decision per period of the gap.
+        if (coord.all_done() && next < trace.size()) {
+          const int64_t ta = t0 + to_ns(trace[next].t_s);
+          if (ta > next_tick) next_tick += ((ta - next_tick) / period) * period;
+        }
       }
-    } else {
-      auto reading = serve::read_window(raw_workers, last_counts, policy.period_s);
-      if (reading.has_shape) controller.set_shape(reading.shape);
-      const auto& obs = reading.observation;
-      const auto d = controller.update(obs);
-      if (d.changed) {
-        active = d.option;
-        apply(active);
-      }
-      res.decisions.push_back({energy::ns_to_s(clock->now_ns() - t0), policy.options[d.option].name,
-                               d.changed, d.rate_per_s, d.reason});
-      next_tick += period;
     }
+  } catch (...) {
+    coord.abort();
+    for (auto& w : workers) w->shutdown();
+    throw;
   }
   for (auto& w : workers) w->shutdown();
 

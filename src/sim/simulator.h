@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct SimOptions {
   double aging_s = 10;         // SJF aging (serve's default)
   double timeout_s = 0;        // request timeout (queue + generation); 0 = none
   bool keep_requests = false;  // fill SimResult::per_request
+  // The machine's idle power (W); NaN: the largest idle_w of the policy's profiles. Comparisons
+  // of several policies set one value for all (compare_policies: the largest over all options).
+  double idle_w = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct SimRequestResult {

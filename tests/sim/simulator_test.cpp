@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "sim/evaluate.h"
 
@@ -169,6 +170,28 @@ TEST(Simulator, RefusesBadInput) {
                std::invalid_argument);
   SimPolicy empty;
   EXPECT_THROW(simulate({req(0, 1, 1)}, empty, so), std::invalid_argument);
+  // Beyond what the virtual clock holds, or more controller ticks than allowed: refused, not run.
+  EXPECT_THROW(simulate({req(0, 1, 1), req(2e9, 1, 1)}, static_policy(profile()), so),
+               std::invalid_argument);
+  auto adaptive = static_policy(profile("a"));
+  adaptive.options.push_back(static_policy(profile("b")).options[0]);
+  adaptive.period_s = 1e-6;
+  EXPECT_THROW(simulate({req(0, 1, 1), req(100, 1, 1)}, adaptive, so), std::invalid_argument);
+  // A profile whose step time is not a number cannot drive the engine.
+  auto bad = profile();
+  bad.step.base_s = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(simulate({req(0, 1, 1)}, static_policy(bad), so), std::invalid_argument);
+}
+
+TEST(Simulator, IdleStretchesCostOneControllerDecision) {
+  auto p = static_policy(profile("a"));
+  p.options.push_back(static_policy(profile("b")).options[0]);
+  p.period_s = 1;
+  SimOptions so;
+  // Two requests 1,000 s apart: a decision per period while work is in flight, one for the gap.
+  const auto r = simulate({req(0, 5, 5), req(1000, 5, 5)}, p, so);
+  EXPECT_EQ(r.ok, 2u);
+  EXPECT_LT(r.decisions.size(), 5u);
 }
 
 TEST(Evaluate, OptionsMatchByModelFamilyOrIdAndApplyCaps) {
