@@ -457,6 +457,9 @@ PlanResult plan(const Profiles& profiles, const PipelineSpec& spec) {
     for (const VariantProfile* v : variants) {
       bool variant_usable = false;
       for (int b : batches) {
+        // A text variant's slots are what its profile measured: one run one sequence at a time
+        // (parallel 1) cannot batch, and more slots than it had are not the same variant.
+        if (v->kind == "text" && b > v->parallel) continue;
         for (int r = 1; r <= st.max_replicas; ++r) {
           Candidate c;
           c.stage = si;
