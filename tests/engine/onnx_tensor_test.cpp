@@ -2,6 +2,8 @@
 // errors and input checks (tensor_engine_checks.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tensor_engine_checks.h"
 
 namespace wattserve::engine {
@@ -36,6 +38,25 @@ TEST(OnnxEngine, ConcurrentRuns) {
 
 TEST(OnnxEngine, LoadErrors) {
   test::check_load_errors("onnx", ".onnx", "ONNX Runtime could not load");
+}
+
+TEST(OnnxEngine, CudaWithoutItsProviderLibraryIsAClearError) {
+  EngineFactory& e = test::engine("onnx");
+  const auto providers = e.providers();
+  if (std::find(providers.begin(), providers.end(), "cuda") != providers.end()) {
+    GTEST_SKIP() << "the CUDA provider library is installed here";
+  }
+  LoadOptions o;
+  o.provider = "cuda";
+  try {
+    e.load(test::classifier_path("onnx", "tiny"), o);
+    FAIL() << "loaded on a missing provider";
+  } catch (const EngineError& err) {
+    EXPECT_EQ(err.kind(), EngineError::Kind::kUnknownProvider);
+    EXPECT_NE(std::string(err.what()).find("libonnxruntime_providers_cuda.so"), std::string::npos)
+        << err.what();
+    EXPECT_NE(std::string(err.what()).find("available here: cpu"), std::string::npos) << err.what();
+  }
 }
 
 TEST(OnnxEngine, BadInputsAreInvalidArguments) {

@@ -1,9 +1,12 @@
 // ONNX Runtime sessions: environment, providers, open_session() (see onnx_session.h).
 #include "engine/onnx/onnx_session.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "engine/tensor_check.h"
@@ -74,6 +77,21 @@ void append_provider(Ort::SessionOptions& so, const ProviderName& p) {
       so.AppendExecutionProvider(p.ort);
       return;
   }
+}
+
+// Where ONNX Runtime's CUDA provider library must be for our CPU libonnxruntime.so to load it:
+// beside that library (ONNX Runtime looks there). Empty when the library's folder is unknown.
+std::string cuda_provider_path() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&OrtGetApiBase), &info) == 0 || !info.dli_fname) return "";
+  return (std::filesystem::path(info.dli_fname).parent_path() / "libonnxruntime_providers_cuda.so")
+      .string();
+}
+
+bool cuda_provider_present() {
+  const std::string p = cuda_provider_path();
+  std::error_code ec;
+  return !p.empty() && std::filesystem::is_regular_file(p, ec);
 }
 
 std::string provider_list() {
@@ -159,7 +177,10 @@ std::vector<std::string> available_providers() {
   const std::vector<std::string> ort = Ort::GetAvailableProviders();
   for (const auto& p : kProviders) {
     if (std::strcmp(p.ours, "cpu") == 0) continue;
-    if (std::find(ort.begin(), ort.end(), p.ort) != ort.end()) out.emplace_back(p.ours);
+    const bool listed = std::find(ort.begin(), ort.end(), p.ort) != ort.end();
+    // CUDA: also when its provider library sits beside the CPU build's libonnxruntime.so (the
+    // legacy options struct loads it from there; this build's list does not name it).
+    if (listed || (p.append == Append::kCuda && cuda_provider_present())) out.emplace_back(p.ours);
   }
   return out;
 }
@@ -170,7 +191,22 @@ std::string ort_provider_name(const std::string& provider) {
 }
 
 Ort::Session open_session(const std::string& path, const LoadOptions& opt) {
-  check_provider("onnx", opt.provider, available_providers());
+  const auto available = available_providers();
+  if (opt.provider == "cuda" &&
+      std::find(available.begin(), available.end(), "cuda") == available.end()) {
+    const std::string where = cuda_provider_path();
+    throw EngineError(
+        EngineError::Kind::kUnknownProvider,
+        "engine onnx: execution provider 'cuda' needs ONNX Runtime's CUDA provider library, " +
+            (where.empty()
+                 ? std::string("libonnxruntime_providers_cuda.so beside libonnxruntime.so")
+                 : where) +
+            ", which is not there (it comes with the npm package "
+            "com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 and needs the CUDA runtime and "
+            "cuDNN 9 on the library path; available here: " +
+            provider_list() + ")");
+  }
+  check_provider("onnx", opt.provider, available);
   if (opt.threads < 0) throw std::invalid_argument("threads must be >= 0, 0 = all");
   check_model_file(path);
 
