@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "adapt/planner.h"
+#include "energy/core/atomic_file.h"
 
 namespace wattserve::adapt {
 
@@ -133,7 +134,13 @@ class Keys {
 PipelineSpec load_pipeline(const std::string& path) {
   toml::table root;
   try {
-    root = toml::parse_file(path);
+    std::string text;
+    try {
+      text = energy::read_regular_file(path);
+    } catch (const std::runtime_error& e) {
+      throw std::invalid_argument(e.what());
+    }
+    root = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     if (b.line == 0) throw std::invalid_argument(fmt::format("{}: {}", path, e.description()));

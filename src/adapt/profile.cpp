@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -277,9 +278,7 @@ Profiles profiles_from_json(const std::string& text, const std::string& name) {
 Profiles load_profiles(const std::string& path) {
   std::string text;
   try {
-    if (!energy::read_file_if_exists(path, &text)) {
-      throw std::invalid_argument(fmt::format("{}: no such file", path));
-    }
+    text = energy::read_regular_file(path);
   } catch (const std::runtime_error& e) {
     throw std::invalid_argument(e.what());
   }
@@ -327,6 +326,32 @@ std::string unusable_for_text(const VariantProfile& v) {
     if (bad(x, 1e6)) return fmt::format("{}: {} = {} is not a power in [0, 1e6] W", v.id, name, x);
   }
   return "";
+}
+
+VariantSpec parse_variant_spec(const std::string& entry) {
+  const auto colon = entry.find(':');
+  VariantSpec v;
+  v.quant = entry.substr(0, colon);
+  bool ok = !v.quant.empty();
+  if (ok && colon != std::string::npos) {
+    const std::string t = entry.substr(colon + 1);
+    ok = !t.empty() && t.size() <= 6 &&
+         std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (ok) v.threads = std::stoi(t);
+    ok = ok && v.threads >= 1;
+  }
+  if (!ok) throw std::invalid_argument("'" + entry + "': expected QUANT[:THREADS]");
+  return v;
+}
+
+std::vector<VariantSpec> parse_variant_specs(const std::string& list) {
+  std::vector<VariantSpec> out;
+  for (size_t pos = 0; pos <= list.size();) {
+    const size_t comma = std::min(list.find(',', pos), list.size());
+    if (comma > pos) out.push_back(parse_variant_spec(list.substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
+  return out;
 }
 
 }  // namespace wattserve::adapt

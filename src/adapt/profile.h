@@ -112,6 +112,17 @@ std::string variant_id(const std::string& model, const std::string& quant,
 // bf16, qN...), else "f32" (ONNX and TorchScript files are f32).
 std::string quant_of_entry(const std::string& entry_name);
 
+// One entry of serve's --adapt-variants and bench's serve.adapt_variants, "QUANT[:THREADS]".
+struct VariantSpec {
+  std::string quant;
+  int threads = 0;  // 0: not given (the served model's)
+};
+// Parses "QUANT[:THREADS]"; std::invalid_argument naming the entry when the quant is empty or the
+// threads are not an integer >= 1.
+VariantSpec parse_variant_spec(const std::string& entry);
+// A comma-separated list of them (empty entries skipped).
+std::vector<VariantSpec> parse_variant_specs(const std::string& list);
+
 // Why a profile cannot drive the simulator or the controller for text generation ("" when it
 // can): not a text variant, fewer than 1 slot, or a step, prefill or power coefficient that is
 // not a finite number in range (times in [0, 3600] s, watts in [0, 1e6]).

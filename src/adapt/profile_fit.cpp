@@ -25,12 +25,10 @@ const nlohmann::json* at(const nlohmann::json& j, const char* ptr) {
   return j.contains(p) ? &j.at(p) : nullptr;
 }
 std::string str(const nlohmann::json& j, const char* ptr) {
-  const auto* v = at(j, ptr);
-  return v && v->is_string() ? v->get<std::string>() : std::string();
+  return record_string(j, ptr);
 }
 double num(const nlohmann::json& j, const char* ptr) {
-  const auto* v = at(j, ptr);
-  return v && v->is_number() ? v->get<double>() : kNaN;
+  return record_number(j, ptr);
 }
 int integer(const nlohmann::json& j, const char* ptr, int fallback) {
   const double v = num(j, ptr);
@@ -428,6 +426,16 @@ void fit_power(Group& g, int holdout_every) {
 }
 
 }  // namespace
+
+std::string record_string(const nlohmann::json& j, const char* ptr) {
+  const nlohmann::json::json_pointer p(ptr);
+  return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
+}
+
+double record_number(const nlohmann::json& j, const char* ptr) {
+  const nlohmann::json::json_pointer p(ptr);
+  return j.contains(p) && j.at(p).is_number() ? j.at(p).get<double>() : kNaN;
+}
 
 std::optional<VariantProfile> variant_of_record(const nlohmann::json& rec) {
   const std::string target = str(rec, "/config/target/target");

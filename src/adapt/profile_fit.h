@@ -21,6 +21,11 @@ struct ProfileFitOptions {
   int holdout_every = 5;  // every n-th run (by run id order) is held out for the error
 };
 
+// A bench record's string / number at a JSON pointer ("/config/model/model"): "" / NaN when
+// missing or of another type.
+std::string record_string(const nlohmann::json& record, const char* pointer);
+double record_number(const nlohmann::json& record, const char* pointer);
+
 // The variant a bench run record measured (identity fields and id set, no fit), or nothing for a
 // run profiles do not cover (an external server such as llama-server, no model).
 std::optional<VariantProfile> variant_of_record(const nlohmann::json& record);

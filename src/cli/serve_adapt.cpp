@@ -99,19 +99,14 @@ AdaptSetup setup_adapt(const AdaptFlags& f, serve::Server& server, const serve::
   std::set<std::string> seen = {variants.front().id};
   for (const auto& v : f.variants) {
     model::ModelSpec spec = served.spec;
-    const auto colon = v.find(':');
-    spec.quant = v.substr(0, colon);
-    if (spec.quant.empty())
-      throw std::invalid_argument("--adapt-variants: an empty quant in '" + v + "'");
-    if (colon != std::string::npos) {
-      try {
-        size_t used = 0;
-        spec.threads = std::stoi(v.substr(colon + 1), &used);
-        if (used != v.size() - colon - 1 || spec.threads < 1) throw std::invalid_argument(v);
-      } catch (const std::exception&) {
-        throw std::invalid_argument("--adapt-variants: '" + v + "': expected QUANT[:THREADS]");
-      }
+    adapt::VariantSpec vs;
+    try {
+      vs = adapt::parse_variant_spec(v);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("--adapt-variants: ") + e.what());
     }
+    spec.quant = vs.quant;
+    if (vs.threads > 0) spec.threads = vs.threads;
     model::validate(spec);
     auto w = model::resolve(spec);
     const std::string id = profile_id(spec, w);

@@ -24,15 +24,11 @@ namespace {
 // Reads a whole regular file; anything else (a FIFO, a device, a folder) is refused, so that a
 // hostile dataset cannot make the report block or read without end.
 std::string read_text(const fs::path& p) {
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) {
-    throw std::runtime_error(fmt::format("{} is not a regular file", p.string()));
+  try {
+    return energy::read_regular_file(p.string());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(e.what());
   }
-  std::string text;
-  if (!energy::read_file_if_exists(p.string(), &text)) {
-    throw std::runtime_error(fmt::format("{}: no such file", p.string()));
-  }
-  return text;
 }
 
 std::string config_label(const nlohmann::json& factors) {

@@ -23,12 +23,10 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double num(const nlohmann::json& j, const char* ptr) {
-  const nlohmann::json::json_pointer p(ptr);
-  return j.contains(p) && j.at(p).is_number() ? j.at(p).get<double>() : kNaN;
+  return adapt::record_number(j, ptr);
 }
 std::string str(const nlohmann::json& j, const char* ptr) {
-  const nlohmann::json::json_pointer p(ptr);
-  return j.contains(p) && j.at(p).is_string() ? j.at(p).get<std::string>() : std::string();
+  return adapt::record_string(j, ptr);
 }
 
 double ape(double predicted, double actual) {
@@ -262,19 +260,19 @@ Validation validate(const adapt::Profiles& profiles, const std::string& dir) {
     const nlohmann::json::json_pointer adapt_ptr("/config/serving/serve.adapt");
     if (rec.contains(adapt_ptr) && rec.at(adapt_ptr).is_boolean() &&
         rec.at(adapt_ptr).get<bool>()) {
-      std::string list = str(rec, "/config/serving/serve.adapt_variants");
       bool complete = true;
-      for (size_t pos = 0; pos < list.size();) {
-        const size_t comma = std::min(list.find(',', pos), list.size());
-        const std::string item = list.substr(pos, comma - pos);
-        pos = comma + 1;
-        if (item.empty()) continue;
-        const auto colon = item.find(':');
-        adapt::VariantProfile want = *var;
-        want.quant = item.substr(0, colon);
-        if (colon != std::string::npos) want.threads = std::atoi(item.c_str() + colon + 1);
-        const std::string id = adapt::variant_id(want.model, want.quant, want.engine, want.provider,
-                                                 want.threads, want.parallel);
+      std::vector<adapt::VariantSpec> specs;
+      try {
+        specs = adapt::parse_variant_specs(str(rec, "/config/serving/serve.adapt_variants"));
+      } catch (const std::invalid_argument& e) {
+        v.skipped.push_back(run.id +
+                            ": an adaptive run with bad serve.adapt_variants: " + e.what());
+        continue;
+      }
+      for (const auto& spec : specs) {
+        const std::string id =
+            adapt::variant_id(var->model, spec.quant, var->engine, var->provider,
+                              spec.threads > 0 ? spec.threads : var->threads, var->parallel);
         const auto* other = profiles.find(id);
         if (!other) {
           v.skipped.push_back(run.id + ": an adaptive run, no profile for its variant " + id);

@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "energy/core/atomic_file.h"
+
 namespace wattserve::bench::load {
 namespace {
 
@@ -273,18 +275,12 @@ TraceFormat trace_format(const std::string& path, std::string_view text) {
 }
 
 std::vector<TraceRequest> load_trace(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw std::invalid_argument(path + ": cannot read: it is a directory");
+  std::string text;
+  try {
+    text = energy::read_regular_file(path);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument(e.what());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::invalid_argument(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw std::invalid_argument(path + ": cannot read: I/O error");
-  const std::string text = buffer.str();
   return parse_trace(text, path, trace_format(path, text));
 }
 

@@ -241,6 +241,23 @@ bool read_file_if_exists(const std::string& path, std::string* out) {
   return true;
 }
 
+std::string read_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) throw std::invalid_argument(path + ": cannot read: no such file");
+    fail("cannot read", path, errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    throw std::invalid_argument(path +
+                                ": cannot read: not a regular file (a folder, a FIFO or a device)");
+  }
+  std::string text;
+  if (!read_file_if_exists(path, &text)) {
+    throw std::invalid_argument(path + ": cannot read: no such file");
+  }
+  return text;
+}
+
 void append_file(const std::string& path, std::string_view contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) fail("cannot open for appending", path, errno);

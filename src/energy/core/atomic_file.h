@@ -87,6 +87,12 @@ class OutputFile {
 // std::runtime_error with the path and strerror on any other failure.
 bool read_file_if_exists(const std::string& path, std::string* out);
 
+// Reads a whole input file a user named (a trace, a profiles JSON, a TOML): throws
+// std::invalid_argument "PATH: cannot read: no such file" when missing, "PATH: cannot read: not
+// a regular file (...)" for a FIFO, a device or a folder (which could block or never end),
+// std::runtime_error on a read error.
+std::string read_regular_file(const std::string& path);
+
 // Appends `contents` to the existing file `path` (opened O_WRONLY | O_APPEND | O_CLOEXEC,
 // never created) with one write() (more only if the kernel writes short), then fsync()s it.
 // The file keeps its inode, mode and owner. Throws std::runtime_error with the path and
