@@ -66,6 +66,12 @@ def main():
                                            "head_dim": m.cfg["dim"] // m.cfg["n_heads"], "ctx": m.cfg["ctx"],
                                            "vocab": m.cfg["vocab"], "size": ck["size"],
                                            "inputs": ins, "outputs": outs})}
+    # A traced call that creates a tensor keeps the device it was traced on as a constant; the
+    # model must have none (model.count), or LibTorch could not run it on a GPU.
+    pinned = [line.strip() for _, mod in ts.named_modules() if hasattr(mod, "code")
+              for line in mod.code.splitlines() if "torch.device(" in line]
+    if pinned:
+        sys.exit("the trace pins a device, so it would not run on another: " + pinned[0])
     ts.save(a.out, _extra_files=extra)
     print(f"wrote {a.out} ({os.path.getsize(a.out)} bytes)")
 

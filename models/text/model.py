@@ -31,12 +31,22 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
+def count(ref):
+    """0, 1, ..., n-1 in ref's dtype and on ref's device, ref a 1-D tensor of n elements.
+
+    Instead of torch.arange: torch.jit.trace records the device of every tensor-creating call
+    (arange, ones_like, full_like, ...) as a constant, the CPU it was traced on, so the traced
+    model would mix CPU and CUDA tensors when LibTorch loads it onto a GPU. A copy of an input
+    filled in place stays on the input's device (export_torchscript.py checks the trace)."""
+    return torch.cumsum(ref.detach().clone().fill_(1), 0) - 1
+
+
 def rope(x, pos, base=ROPE_BASE):
     """x [B,H,T,D]; pos [T] float. Rotates adjacent pairs (x0,x1),(x2,x3)...
     like ggml_rope mode 0 (LLAMA_ROPE_TYPE_NORM)."""
     d = x.shape[-1]
-    inv = torch.pow(torch.tensor(base, dtype=torch.float32),
-                    -torch.arange(0, d, 2, dtype=torch.float32) / d)
+    idx = count(x[0, 0, 0, 0::2]) * 2                # 0, 2, ..., d-2 (float32, x's device)
+    inv = torch.pow(base, -idx / d)
     ang = pos[:, None] * inv[None, :]              # [T, D/2]
     cos, sin = torch.cos(ang), torch.sin(ang)
     x0 = x[..., 0::2]
@@ -74,8 +84,8 @@ class Block(nn.Module):
         S = k.shape[2]
         att = (q @ k.transpose(-1, -2)) / math.sqrt(self.dh)       # [B,H,T,S]
         # causal mask: query i (absolute S-T+i) sees keys j <= S-T+i
-        qi = torch.arange(T)[:, None] + (S - T)
-        kj = torch.arange(S)[None, :]
+        qi = count(q[0, 0, :, 0])[:, None] + (S - T)
+        kj = count(k[0, 0, :, 0])[None, :]
         att = att.masked_fill(kj > qi, float("-inf"))
         y = F.softmax(att, dim=-1) @ v
         y = y.transpose(1, 2).reshape(B, T, C)
@@ -110,7 +120,7 @@ class Llama(nn.Module):
         T = ids.shape[1]
         if past_len is None:
             past_len = past[0][0].shape[2] if past is not None else 0
-        pos = (torch.arange(T) + past_len).to(torch.float32)
+        pos = (count(ids[0]) + past_len).to(torch.float32)
         x = self.tok(ids)
         presents = []
         for i, blk in enumerate(self.layers):

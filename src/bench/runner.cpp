@@ -204,6 +204,20 @@ const Workload& Runner::workload(const RunPlan& plan, Target& t) {
 
 namespace {
 
+// A request's joules on one device (serve::DevicePart), null when the meter has no domain of it.
+json device_joules(const std::vector<serve::DevicePart>* parts, std::string_view device) {
+  if (parts == nullptr) return nullptr;
+  for (const auto& p : *parts) {
+    if (p.device == device) return p.joules;
+  }
+  return nullptr;
+}
+
+[[maybe_unused]] json device_joules_of(const energy::WindowReport& w, std::string_view device) {
+  const auto parts = serve::device_parts(w);
+  return device_joules(&parts, device);
+}
+
 // Requests go out while fewer than `requests` have been issued or the run is shorter than
 // min_duration_s; the later of the two ends it.
 struct Pacing {
@@ -252,9 +266,10 @@ RunMeasurement Runner::run_in_process(const RunPlan& plan) {
                 {"requests", plan.workload.requests},
                 {"min_duration_s", plan.workload.min_duration_s}};
 
-  m.requests.header = {
-      "request", "item",   "status", "error",  "prompt_tokens",  "output_tokens", "queue_s",
-      "ttft_s",  "tpot_s", "e2e_s",  "joules", "dynamic_joules", "window_joules", "stop_reason"};
+  m.requests.header = {"request",       "item",          "status",     "error",
+                       "prompt_tokens", "output_tokens", "queue_s",    "ttft_s",
+                       "tpot_s",        "e2e_s",         "joules",     "dynamic_joules",
+                       "window_joules", "stop_reason",   "gpu_joules", "cpu_joules"};
   std::vector<double> ttft, tpot, e2e;
   double in_tokens = 0, out_tokens = 0, items = 0;
   std::size_t ok = 0;
@@ -271,7 +286,9 @@ RunMeasurement Runner::run_in_process(const RunPlan& plan) {
     m.requests.add({i, id, "failed", error, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
                     e ? json(e->joules) : json(nullptr),
                     e && e->dynamic_joules >= 0 ? json(e->dynamic_joules) : json(nullptr),
-                    e ? json(e->window_joules) : json(nullptr), nullptr});
+                    e ? json(e->window_joules) : json(nullptr), nullptr,
+                    device_joules(e ? &e->devices : nullptr, "gpu"),
+                    device_joules(e ? &e->devices : nullptr, "cpu")});
   };
 
   const auto run_window = meter_.begin("bench-run", 0);
@@ -343,7 +360,9 @@ RunMeasurement Runner::run_in_process(const RunPlan& plan) {
         m.requests.add({i, item.id, "ok", "", r.prompt_tokens, n, r.queue_s, r.queue_s + r.ttft_s,
                         num(tp), r.queue_s + r.total_s, r.energy.joules,
                         r.energy.dynamic_joules < 0 ? json(nullptr) : json(r.energy.dynamic_joules),
-                        r.energy.window_joules, engine::to_string(r.gen.reason)});
+                        r.energy.window_joules, engine::to_string(r.gen.reason),
+                        device_joules(&r.energy.devices, "gpu"),
+                        device_joules(&r.energy.devices, "cpu")});
       }
     } else if (t.kind == WorkloadKind::kTensor) {
       const std::int64_t rows = plan.spec.batch;
@@ -373,7 +392,8 @@ RunMeasurement Runner::run_in_process(const RunPlan& plan) {
         m.requests.add({i, id, "ok", "", n_rows, nullptr, r.queue_s, nullptr, nullptr,
                         r.queue_s + r.run_s, r.energy.joules,
                         r.energy.dynamic_joules < 0 ? json(nullptr) : json(r.energy.dynamic_joules),
-                        r.energy.window_joules, nullptr});
+                        r.energy.window_joules, nullptr, device_joules(&r.energy.devices, "gpu"),
+                        device_joules(&r.energy.devices, "cpu")});
       }
     } else {
 #if WATTSERVE_WITH_OCR
@@ -400,7 +420,8 @@ RunMeasurement Runner::run_in_process(const RunPlan& plan) {
         m.requests.add({i, item.id, "ok", "", nullptr, nullptr, 0.0, nullptr, nullptr, dt,
                         rep.attributed_joules,
                         rep.has_baseline ? json(rep.attributed_dynamic_joules) : json(nullptr),
-                        rep.joules, nullptr});
+                        rep.joules, nullptr, device_joules_of(rep, "gpu"),
+                        device_joules_of(rep, "cpu")});
       }
 #endif
     }

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <string>
 
 #include "engine/plugin_abi.h"
 
@@ -43,7 +44,18 @@ EngineFactory& load_engine(const std::string& name, const std::string& dir) {
   void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char* e = dlerror();
-    throw plugin_error(e ? e : ("cannot load " + path));
+    std::string what = e ? e : ("cannot load " + path);
+    // A plug-in of a WATTSERVE_CUDA=ON build on a machine without the NVIDIA driver or CUDA.
+    for (const char* lib : {"libcuda.so", "libcudart.so", "libcublas", "libtorch_cuda"}) {
+      if (what.find(lib) != std::string::npos) {
+        what +=
+            " (this plug-in was built with CUDA, WATTSERVE_CUDA=ON: it needs the NVIDIA driver "
+            "and the CUDA libraries it was linked against; on a machine without them use a "
+            "CPU build, docs/cuda.md)";
+        break;
+      }
+    }
+    throw plugin_error(what);
   }
   // From here on the handle stays open even on error: unloading torch is not safe.
   using AbiVersion = int (*)();

@@ -104,6 +104,15 @@ JsonKeep completion_field_keep(std::span<const JsonStep> path, JsonEvent event, 
 CompletionRequest completion_request_from(nlohmann::json& body, bool chat,
                                           const RequestLimits& limits);
 
+// One part of a request's energy: the counted domains of one kind of device, "gpu" (NVML,
+// amdgpu), "cpu" (CPU packages, their memory, or RAPL psys) or "system" (an external meter),
+// with the weakest source among them.
+struct DevicePart {
+  std::string device;
+  double joules = 0;  // attributed to the request
+  std::string source;
+};
+
 // What the server measured for one request.
 struct RequestEnergy {
   double joules = 0;           // attributed to the request (docs/measurement.md)
@@ -111,13 +120,21 @@ struct RequestEnergy {
   double window_joules = 0;    // everything the machine used while the request ran
   double duration_s = 0;
   double grams_co2e = 0;
-  std::string source;  // counter, integrated, estimate
+  std::string source;  // counter, power, estimate: the weakest of the counted domains
+  // joules split by device (gpu first, then cpu, system), each with its own source: on a GPU
+  // machine the GPU's counter sits beside the CPU's estimate instead of being hidden by it.
+  std::vector<DevicePart> devices;
 };
 // A request's figures from its closed meter window: attributed joules (above idle with a
 // baseline), the window's total, emissions of the attributed joules, the weakest source.
 RequestEnergy request_energy(const energy::WindowReport& w, const energy::CarbonIntensity& carbon,
                              double pue);
 nlohmann::json energy_json(const RequestEnergy& e, int completion_tokens);
+// The counted domains of a window grouped by device (see DevicePart), in the order gpu, cpu,
+// system, leaving out devices the meter has no domain of.
+std::vector<DevicePart> device_parts(const energy::WindowReport& w);
+// {"gpu": {"joules", "source"}, "cpu": {...}}: the "devices" field of energy_json.
+nlohmann::json devices_json(const std::vector<DevicePart>& parts);
 
 struct CompletionResult {
   std::string id;  // "cmpl-..." / "chatcmpl-..."

@@ -151,6 +151,23 @@ TEST(LoadClient, CompletionsStreamEvents) {
   EXPECT_DOUBLE_EQ(r.response_joules, 1.5);
   EXPECT_EQ(r.energy_source, "rapl");
   EXPECT_EQ(r.chunk_ns.size(), 2u);
+  EXPECT_EQ(r.response_gpu_joules, -1);  // no devices in that response
+
+  // On a GPU machine: the GPU's and the CPU's parts, each kept; a malformed part is ignored.
+  RequestResult gpu;
+  EXPECT_TRUE(apply_stream_event(json::parse(R"({"choices": [], "usage": {
+      "completion_tokens": 2, "energy": {"joules": 5.0, "source": "estimate", "devices": {
+        "gpu": {"joules": 4.0, "source": "counter"}, "cpu": {"joules": 1.0, "source": "estimate"},
+        "system": "bogus"}}}})"),
+                                 false, 170, gpu));
+  EXPECT_DOUBLE_EQ(gpu.response_gpu_joules, 4.0);
+  EXPECT_DOUBLE_EQ(gpu.response_cpu_joules, 1.0);
+  RequestResult bad;
+  EXPECT_TRUE(apply_stream_event(json::parse(R"({"usage": {"energy": {"joules": 1,
+      "devices": {"gpu": {"joules": "x"}, "cpu": []}}}})"),
+                                 false, 1, bad));
+  EXPECT_EQ(bad.response_gpu_joules, -1);
+  EXPECT_EQ(bad.response_cpu_joules, -1);
 
   // Usage without energy (another server) leaves the energy unknown.
   RequestResult plain;

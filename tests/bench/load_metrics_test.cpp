@@ -369,6 +369,8 @@ TEST(LoadMetrics, RequestTableHasOneRowPerRequest) {
   LoadOutcome o = five_and_a_failure();
   o.results[1].prompt_tokens = 12;
   o.results[1].planned_input_tokens = 11;
+  o.results[1].response_gpu_joules = 1.5;
+  o.results[1].response_cpu_joules = 0.5;
   SloSpec slo;
   slo.ttft_s = 0.35;
   const LoadFigures f = load_figures(o, track({0, 6000}, {0, 60}), slo, kNaN);
@@ -389,7 +391,9 @@ TEST(LoadMetrics, RequestTableHasOneRowPerRequest) {
                                            "meter_joules",
                                            "slo_met",
                                            "status",
-                                           "error"};
+                                           "error",
+                                           "response_gpu_joules",
+                                           "response_cpu_joules"};
   ASSERT_EQ(t.header, header);
   ASSERT_EQ(t.rows.size(), 6u);
   const auto cell = [&](std::size_t row, const std::string& col) {
@@ -414,6 +418,9 @@ TEST(LoadMetrics, RequestTableHasOneRowPerRequest) {
   EXPECT_EQ(cell(1, "output_tokens"), "3");
   EXPECT_EQ(cell(1, "chunks"), "3");
   EXPECT_NEAR(number(1, "response_joules"), 2, 1e-12);
+  EXPECT_NEAR(number(1, "response_gpu_joules"), 1.5, 1e-12);  // the response's devices
+  EXPECT_NEAR(number(1, "response_cpu_joules"), 0.5, 1e-12);
+  EXPECT_EQ(cell(0, "response_gpu_joules"), "");  // a response without them
   EXPECT_NEAR(number(1, "meter_joules"), f.meter_joules[1], 1e-9);
   EXPECT_GT(number(1, "meter_joules"), 0);
   EXPECT_EQ(cell(1, "slo_met"), "true");

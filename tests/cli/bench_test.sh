@@ -62,6 +62,12 @@ for i in ids:
     assert abs(m["joules_per_output_token"] - r["energy"]["joules"] / m["output_tokens"]) < 1e-9 * r["energy"]["joules"] + 1e-12
     rows = list(csv.DictReader(open(f"{d}/requests/{i}.csv")))
     assert len(rows) == m["requests"] and all(x["status"] == "ok" for x in rows), rows
+    # joules split by device: no GPU domain here, so all of it is the CPU's
+    gpu = any(d["kind"] == "gpu" for d in r["energy"]["domains"])
+    for x in rows:
+        assert (x["gpu_joules"] != "") == gpu, x
+        part = float(x["cpu_joules"]) + (float(x["gpu_joules"]) if gpu else 0)
+        assert abs(part - float(x["joules"])) <= 1e-9 * float(x["joules"]) + 1e-12, x
     assert os.path.getsize(f"{d}/timelines/{i}.csv") > 0
 import jsonschema
 schema = json.load(open(os.environ["SRC"] + "/schemas/run-record.schema.json"))

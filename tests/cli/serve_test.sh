@@ -43,6 +43,10 @@ post /v1/completions '{"model":"pycode-tiny","prompt":"import os\n\n\ndef ","max
 [[ $(status) == 200 ]] || fail "completion: $(status) $(cat "$TMP/body")"
 json_get "$TMP/body" "j['object'] == 'text_completion' and j['usage']['completion_tokens'] == 8 and j['usage']['energy']['joules'] > 0 and j['usage']['energy']['source'] in ('counter','integrated','estimate')" | grep -q True \
   || fail "completion body: $(cat "$TMP/body")"
+# usage.energy.devices: the joules by device, each with its source; this machine's meter has
+# CPU-side domains only (a GPU machine adds "gpu" with NVML's counter).
+json_get "$TMP/body" "(lambda e: set(e['devices']) <= {'cpu', 'gpu', 'system'} and 'cpu' in e['devices'] and abs(sum(p['joules'] for p in e['devices'].values()) - e['joules']) <= 1e-9 * e['joules'] and all(p['source'] in ('counter', 'power', 'estimate') for p in e['devices'].values()))(j['usage']['energy'])" | grep -q True \
+  || fail "usage.energy.devices: $(cat "$TMP/body")"
 post /v1/chat/completions '{"model":"pycode-tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":4}'
 [[ $(status) == 200 ]] && json_get "$TMP/body" "j['choices'][0]['message']['role'] == 'assistant' and 'energy' in j['usage']" | grep -q True \
   || fail "chat: $(cat "$TMP/body")"

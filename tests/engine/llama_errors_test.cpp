@@ -133,5 +133,13 @@ TEST(Plugins, MissingPluginIsReported) {
                       EngineError::Kind::kPlugin, "libwattserve_engine_nosuch.so");
 }
 
+// A CUDA build's plug-in where a CUDA library is missing: the loader's reason, and what to do.
+TEST(Plugins, CudaPluginWithoutTheDriverSaysWhy) {
+  expect_engine_error([] { load_engine("fakecuda", WATTSERVE_FAKE_CUDA_PLUGIN_DIR); },
+                      EngineError::Kind::kPlugin, "libcublas_wattserve_test.so.1");
+  expect_engine_error([] { load_engine("fakecuda", WATTSERVE_FAKE_CUDA_PLUGIN_DIR); },
+                      EngineError::Kind::kPlugin, "built with CUDA, WATTSERVE_CUDA=ON");
+}
+
 }  // namespace
 }  // namespace wattserve::engine

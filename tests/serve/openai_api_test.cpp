@@ -355,5 +355,47 @@ TEST(Utf8Prefix, HoldsBackAnUnfinishedCharacter) {
   EXPECT_EQ(complete_utf8_prefix(""), 0u);
 }
 
+// On a GPU machine the GPU's counter and the CPU's estimate are reported side by side, each with
+// its own source, instead of one total carrying the weaker source.
+TEST(RequestEnergy, SplitsJoulesByDeviceEachWithItsSource) {
+  using energy::DomainKind;
+  using energy::Source;
+  energy::WindowReport w;
+  auto domain = [](const char* id, DomainKind kind, Source source, double attributed,
+                   bool counted = true) {
+    energy::DomainEnergy d;
+    d.id = id;
+    d.kind = kind;
+    d.source = source;
+    d.counted = counted;
+    d.attributed_joules = attributed;
+    return d;
+  };
+  w.domains = {domain("estimate:cpu", DomainKind::kCpuPackage, Source::kEstimate, 3.0),
+               domain("rapl:core-0", DomainKind::kCpuCore, Source::kCounter, 9.0, false),
+               domain("nvml:gpu-0", DomainKind::kGpu, Source::kCounter, 10.0),
+               domain("estimate:ram", DomainKind::kDram, Source::kEstimate, 0.5),
+               domain("nvml:gpu-1", DomainKind::kGpu, Source::kPower, 2.0)};
+  w.attributed_joules = 15.5;
+  w.source = Source::kEstimate;
+  const RequestEnergy e = request_energy(w, energy::CarbonIntensity{}, 1.0);
+  ASSERT_EQ(e.devices.size(), 2u);
+  EXPECT_EQ(e.devices[0].device, "gpu");
+  EXPECT_DOUBLE_EQ(e.devices[0].joules, 12.0);
+  EXPECT_EQ(e.devices[0].source, "power");  // the weaker of the two GPUs' sources
+  EXPECT_EQ(e.devices[1].device, "cpu");
+  EXPECT_DOUBLE_EQ(e.devices[1].joules, 3.5);  // package + RAM; the core is inside the package
+  EXPECT_EQ(e.devices[1].source, "estimate");
+  const json j = energy_json(e, 5);
+  EXPECT_EQ(j["source"], "estimate");
+  EXPECT_DOUBLE_EQ(j["devices"]["gpu"]["joules"].get<double>(), 12.0);
+  EXPECT_EQ(j["devices"]["cpu"]["source"], "estimate");
+  EXPECT_FALSE(j["devices"].contains("system"));
+
+  w.domains = {domain("estimate:cpu", DomainKind::kCpuPackage, Source::kEstimate, 1.0)};
+  EXPECT_EQ(energy_json(request_energy(w, energy::CarbonIntensity{}, 1.0), 1)["devices"],
+            json({{"cpu", {{"joules", 1.0}, {"source", "estimate"}}}}));
+}
+
 }  // namespace
 }  // namespace wattserve::serve

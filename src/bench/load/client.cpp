@@ -109,6 +109,17 @@ void apply_usage(const json& usage, RequestResult& r) {
     if (auto s = e->find("source"); s != e->end() && s->is_string()) {
       r.energy_source = s->get<std::string>();
     }
+    if (auto d = e->find("devices"); d != e->end() && d->is_object()) {
+      const auto joules_of = [&](const char* device, double& out) {
+        auto part = d->find(device);
+        if (part == d->end() || !part->is_object()) return;
+        if (auto j = part->find("joules"); j != part->end() && j->is_number()) {
+          out = j->get<double>();
+        }
+      };
+      joules_of("gpu", r.response_gpu_joules);
+      joules_of("cpu", r.response_cpu_joules);
+    }
   }
 }
 

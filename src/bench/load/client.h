@@ -75,6 +75,8 @@ struct RequestResult {
   int output_tokens = 0;        // usage.completion_tokens, else the chunks with text
   double response_joules = -1;  // usage.energy.joules (wattserve); -1 when absent
   std::string energy_source;    // usage.energy.source
+  // usage.energy.devices.gpu.joules and .cpu.joules (wattserve); -1 when absent
+  double response_gpu_joules = -1, response_cpu_joules = -1;
   std::string finish_reason;
   int http_status = 0;
   std::string error;  // empty when the request ended well

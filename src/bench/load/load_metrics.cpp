@@ -252,7 +252,9 @@ CsvTable request_table(const LoadOutcome& o, const LoadFigures& f) {
               "meter_joules",
               "slo_met",
               "status",
-              "error"};
+              "error",
+              "response_gpu_joules",
+              "response_cpu_joules"};
   for (std::size_t i = 0; i < o.results.size(); ++i) {
     const auto& r = o.results[i];
     t.add({r.index, s_of(r.scheduled_ns - o.start_ns),
@@ -262,7 +264,9 @@ CsvTable request_table(const LoadOutcome& o, const LoadFigures& f) {
            r.planned_output_tokens, r.output_tokens, r.chunk_ns.size(),
            r.response_joules >= 0 ? json(r.response_joules) : json(nullptr),
            i < f.meter_joules.size() ? num(f.meter_joules[i]) : json(nullptr),
-           i < f.slo_met.size() && f.slo_met[i], r.http_status, r.error});
+           i < f.slo_met.size() && f.slo_met[i], r.http_status, r.error,
+           r.response_gpu_joules >= 0 ? json(r.response_gpu_joules) : json(nullptr),
+           r.response_cpu_joules >= 0 ? json(r.response_cpu_joules) : json(nullptr)});
   }
   return t;
 }
