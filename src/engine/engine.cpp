@@ -92,9 +92,16 @@ void check_provider(const std::string& engine, const std::string& provider,
   }
   std::string list;
   for (const auto& a : available) list += (list.empty() ? "" : ", ") + a;
+  // cuda is a provider every engine has somewhere: say what it takes (docs/cuda.md).
+  const std::string hint =
+      provider == "cuda" && engine != "onnx"
+          ? "; the " + engine +
+                " engine offers cuda when wattserve is built with -DWATTSERVE_CUDA=ON and a CUDA "
+                "GPU is present (docs/cuda.md)"
+          : "";
   throw EngineError(EngineError::Kind::kUnknownProvider,
                     "engine " + engine + ": unknown execution provider '" + provider +
-                        "' (available: " + list + ")");
+                        "' (available: " + list + ")" + hint);
 }
 
 void check_model_file(const std::string& path) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -69,6 +70,13 @@ TEST(LlamaEngine, UnknownProviderListsAvailable) {
   expect_engine_error([&] { test::llama().load(test::vocab_path("ggml-vocab-gpt-2.gguf"), o); },
                       EngineError::Kind::kUnknownProvider,
                       "unknown execution provider 'tpu' (available: cpu");
+  // cuda where it is not offered (every CI build): what it takes.
+  const auto providers = test::llama().providers();
+  if (std::find(providers.begin(), providers.end(), "cuda") == providers.end()) {
+    o.provider = "cuda";
+    expect_engine_error([&] { test::llama().load(test::vocab_path("ggml-vocab-gpt-2.gguf"), o); },
+                        EngineError::Kind::kUnknownProvider, "built with -DWATTSERVE_CUDA=ON");
+  }
 }
 
 TEST(LlamaEngine, VocabOnlyModelCannotGenerate) {
