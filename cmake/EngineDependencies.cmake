@@ -13,6 +13,12 @@ if(WATTSERVE_CUDA)
         "site-packages/nvidia/), pass -DCUDA_${_lib}_LIBRARY=<its .so>")
     endif()
   endforeach()
+  # CUDA >= 12.9 ships NVTX only as headers (nvtx3), while some LibTorch CMake configs still name
+  # the old library CUDA::nvToolsExt (pytorch/pytorch#152756): stand it in by the headers.
+  if(NOT TARGET CUDA::nvToolsExt AND TARGET CUDA::nvtx3)
+    add_library(CUDA::nvToolsExt INTERFACE IMPORTED)
+    set_property(TARGET CUDA::nvToolsExt PROPERTY INTERFACE_LINK_LIBRARIES CUDA::nvtx3)
+  endif()
   set(_llama_default "${WATTSERVE_DEPS}/llama.cpp/install-cuda")
   set(_llama_hint "scripts/build_llama_cuda.sh ${WATTSERVE_DEPS}/llama.cpp/src ${_llama_default}")
 else()

@@ -80,7 +80,9 @@ pack() {
   cp zoo/text/manifest.json zoo/text/pycode-tokenizer.model "$CARRY.tmp/zoo/text/"
   cp zoo/classifier/manifest.json zoo/classifier/*.torchscript.pt zoo/classifier/*.sample.json \
     zoo/classifier/*.npy "$CARRY.tmp/zoo/classifier/"
-  git rev-parse HEAD >"$CARRY.tmp/commit" 2>/dev/null || echo unknown >"$CARRY.tmp/commit"
+  # The commit the carried binary was built from (+dirty: with uncommitted changes).
+  { git rev-parse HEAD 2>/dev/null || echo unknown; } | tr -d '\n' >"$CARRY.tmp/commit"
+  [[ -z $(git status --porcelain --untracked-files=no 2>/dev/null) ]] || printf '+dirty' >>"$CARRY.tmp/commit"
   rm -rf "$CARRY" && mv "$CARRY.tmp" "$CARRY"
   local carry_b tree_b
   carry_b=$(du -sb "$CARRY" | cut -f1)
