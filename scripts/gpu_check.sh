@@ -17,6 +17,7 @@
 # The device calls (carry: [".gpu"]; never change the card's clocks or power limit: nothing here
 # does):   bash scripts/gpu_check.sh build      then at once   bash scripts/gpu_check.sh run
 # Env: OUT (default out/gpu-check), PY (python3 with torch, numpy, sentencepiece; default python3),
+# BUDGET_S (run: no step starts after this many seconds, default 420),
 # JOBS (default nproc), LLAMA_FA=1 (ggml-cuda with its flash-attention kernels: about half as much
 # build time again; off by default to stay inside the first call's 8 minutes).
 set -euo pipefail
@@ -235,14 +236,22 @@ env_setup() {
 # Each step may fail without losing the others: its failure is logged and listed in
 # failures.txt, the results so far always come back ($OUT/gpu-results.tar.gz), and the exit code
 # is 1 when any step failed.
+# A step that would start after BUDGET_S seconds (default 420) is skipped, so that the call ends
+# inside the device tool's limit with what it has; results are packed after every step.
 step() {  # NAME CMD...
   local name=$1
   shift
+  if ((SECONDS - RUN_T0 > ${BUDGET_S:-420})); then
+    log "$name skipped: past the ${BUDGET_S:-420} s budget"
+    echo "$name (skipped: time)" >>"$WORK/results/failures.txt"
+    return
+  fi
   log "$name"
   if ! "$@" 2>>"$WORK/logs/$name.log"; then
     log "$name FAILED (logs/$name.log)"
     echo "$name" >>"$WORK/results/failures.txt"
   fi
+  finish_run
 }
 
 finish_run() {
@@ -305,10 +314,11 @@ run() {
   [[ -f $WORK/build.ok ]] || die "nothing built in $WORK: run 'scripts/gpu_check.sh build' first (the machine keeps it only while warm)"
   env_setup
   local t0=$SECONDS
-  RES=$WORK/results GPU=cuda THREADS=16 PAIRS=5 PY_RUN=$PYTHON
+  RUN_T0=$SECONDS RES=$WORK/results GPU=cuda THREADS=16 PAIRS=5 PY_RUN=$PYTHON
   ((DRY)) && { GPU=cpu; THREADS=2; PAIRS=2; PY_RUN=/usr/bin/python3; }
   rm -rf "$RES" && mkdir -p "$RES" "$OUT" "$WORK/logs"
   trap finish_run EXIT
+  trap 'exit 143' TERM INT  # a timeout's SIGTERM still packs the results (the EXIT trap)
   machine >"$RES/machine.txt"
   cat "$RES/machine.txt"
   step greedy greedy
