@@ -28,8 +28,12 @@ import sys
 def records(folder):
     out = []
     for path in sorted(glob.glob(os.path.join(folder, "runs", "*.json"))):
-        with open(path) as f:
-            r = json.load(f)
+        try:
+            with open(path) as f:
+                r = json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"gpu_summary.py: skipping {path}: {e}", file=sys.stderr)
+            continue
         if r.get("status") == "ok" and not r.get("warmup"):
             out.append(r)
     return out
