@@ -174,7 +174,8 @@ build() {
   [[ ${LLAMA_FA:-0} == 1 ]] || llama_args+=(--no-fa)
   if ((DRY)); then
     py=/usr/bin/python3
-    llama_args+=(--cpu-only)
+  else
+    llama_args+=(--cuda)
   fi
   check_python "$py"
   if ((!DRY)); then
@@ -191,7 +192,7 @@ build() {
   log "the zoo (in the background) and llama.cpp ($([[ $DRY == 1 ]] && echo CPU || echo CUDA sm_90))"
   build_zoo "$py" >"$WORK/logs/zoo.log" 2>&1 &
   local zoo_pid=$!
-  bash scripts/build_llama_cuda.sh "$WORK/llama-src" "$ROOT/$WORK/llama" "${llama_args[@]}" \
+  bash scripts/build_llama.sh "$WORK/llama-src" "$ROOT/$WORK/llama" "${llama_args[@]}" \
     >"$WORK/logs/llama.log" 2>&1 || {
     cp "$WORK"/llama.build*.log "$WORK/logs/" 2>/dev/null || true
     tail -n 30 "$WORK/logs/llama.log" >&2; die "llama.cpp build failed"; }

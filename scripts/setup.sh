@@ -110,13 +110,6 @@ step_onnxruntime() {
   rm -rf "$(dirname "$pkg")"
 }
 
-# ccache makes a rebuild after a wiped deps folder cheap.
-launcher() {
-  if command -v ccache >/dev/null; then
-    echo "-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
-  fi
-}
-
 step_llama() {
   local root="$DEPS/llama.cpp" stamp="$DEPS/llama.cpp/.stamp"
   if [[ -f $stamp && $(cat "$stamp") == "$LLAMA_BUILD_ID" ]]; then log "llama.cpp: present ($LLAMA_BUILD_ID)"; return; fi
@@ -129,17 +122,9 @@ step_llama() {
   git -c advice.detachedHead=false clone -q "$pkg/llama/gitRelease.bundle" "$root/src"
   rm -rf "$(dirname "$pkg")"
   log "llama.cpp: building (a few minutes on 2 cores)"
-  cmake -S "$root/src" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_INSTALL_PREFIX="$root/install" -DBUILD_SHARED_LIBS=OFF \
-    -DCMAKE_POSITION_INDEPENDENT_CODE=ON \
-    -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF \
-    -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_COMMON=OFF -DLLAMA_CURL=OFF \
-    -DLLAMA_OPENSSL=OFF $(launcher) >"$root/configure.log" 2>&1 \
-    || { tail -n 30 "$root/configure.log"; die "llama.cpp configure failed"; }
-  cmake --build "$root/build" -j"$(nproc)" >"$root/build.log" 2>&1 \
-    || { tail -n 30 "$root/build.log"; die "llama.cpp build failed"; }
-  cmake --install "$root/build" >/dev/null
+  # The same script builds the CUDA variant (docs/cuda.md); here: CPU, AVX2, static, PIC.
+  bash "$(dirname "$0")/build_llama.sh" "$root/src" "$root/install" >/dev/null \
+    || die "llama.cpp build failed (logs: $root/install.build*.log)"
   echo "$LLAMA_BUILD_ID" >"$stamp"
 }
 

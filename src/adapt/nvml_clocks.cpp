@@ -1,7 +1,6 @@
 // NVIDIA application clocks and power limit through NVML (nvml_clocks.h).
 #include "adapt/nvml_clocks.h"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,30 +9,23 @@
 #include <stdexcept>
 #include <utility>
 
+#include "energy/sensors/nvml_library.h"
+
 namespace wattserve::adapt {
 
 namespace {
 
-// The NVML declarations used, as in nvml.h (not needed at build time). nvmlReturn_t is a C enum
-// (int-sized); nvmlDevice_t is an opaque pointer.
-using nvmlReturn_t = int;
-struct nvmlDevice_st;
-using nvmlDevice_t = nvmlDevice_st*;
-constexpr nvmlReturn_t kNvmlSuccess = 0;
-constexpr nvmlReturn_t kNvmlErrorNotSupported = 3;
-constexpr nvmlReturn_t kNvmlErrorNoPermission = 4;
-constexpr nvmlReturn_t kNvmlErrorInsufficientSize = 7;
+// nvml.h's names for energy/sensors/nvml_library.h's declarations, and the actuator's own.
+using nvmlReturn_t = energy::nvml::Return;
+using nvmlDevice_t = energy::nvml::Device;
+constexpr nvmlReturn_t kNvmlSuccess = energy::nvml::kSuccess;
+constexpr nvmlReturn_t kNvmlErrorNotSupported = energy::nvml::kErrorNotSupported;
+constexpr nvmlReturn_t kNvmlErrorNoPermission = energy::nvml::kErrorNoPermission;
+constexpr nvmlReturn_t kNvmlErrorInsufficientSize = energy::nvml::kErrorInsufficientSize;
 constexpr int kNvmlClockGraphics = 0;  // nvmlClockType_t NVML_CLOCK_GRAPHICS
 constexpr int kNvmlClockMem = 2;       // NVML_CLOCK_MEM
-constexpr unsigned kNvmlDeviceNameV2BufferSize = 96;
 
 extern "C" {
-using InitFn = nvmlReturn_t (*)();                                      // nvmlInit_v2
-using ShutdownFn = nvmlReturn_t (*)();                                  // nvmlShutdown
-using ErrorStringFn = const char* (*)(nvmlReturn_t);                    // nvmlErrorString
-using GetCountFn = nvmlReturn_t (*)(unsigned int*);                     // nvmlDeviceGetCount_v2
-using GetHandleFn = nvmlReturn_t (*)(unsigned int, nvmlDevice_t*);      // ..HandleByIndex_v2
-using GetNameFn = nvmlReturn_t (*)(nvmlDevice_t, char*, unsigned int);  // nvmlDeviceGetName
 using GetMemClocksFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int*, unsigned int*);
 using GetGrClocksFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int, unsigned int*, unsigned int*);
 using GetAppClockFn = nvmlReturn_t (*)(nvmlDevice_t, int, unsigned int*);  // clock type, MHz
@@ -43,11 +35,6 @@ using GetLimitFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int*);               
 using SetAppClocksFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int, unsigned int);  // mem, gr
 using ResetAppClocksFn = nvmlReturn_t (*)(nvmlDevice_t);
 using SetLimitFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int);  // mW
-}
-
-template <typename Fn>
-Fn symbol(void* handle, const char* name) {
-  return reinterpret_cast<Fn>(dlsym(handle, name));
 }
 
 std::string watts(uint64_t mw) {
@@ -62,16 +49,9 @@ unsigned snap(const std::vector<unsigned>& ascending, uint64_t mhz) {
 
 }  // namespace
 
-// The loaded library; shuts NVML down and unloads it when destroyed.
+// The loaded library (shut down and unloaded with it) and the actuator's own functions.
 struct NvmlClocks::Lib {
-  void* handle = nullptr;
-  bool initialized = false;
-  InitFn init = nullptr;
-  ShutdownFn shutdown = nullptr;
-  ErrorStringFn error_string = nullptr;
-  GetCountFn get_count = nullptr;
-  GetHandleFn get_handle = nullptr;
-  GetNameFn get_name = nullptr;
+  std::unique_ptr<energy::nvml::Library> core;
   GetMemClocksFn get_mem_clocks = nullptr;
   GetGrClocksFn get_gr_clocks = nullptr;
   GetAppClockFn get_app_clock = nullptr;
@@ -82,17 +62,8 @@ struct NvmlClocks::Lib {
   SetLimitFn set_limit = nullptr;
   std::vector<nvmlDevice_t> devices;  // one per gpus_ entry
 
-  Lib() = default;
-  Lib(const Lib&) = delete;
-  Lib& operator=(const Lib&) = delete;
-  ~Lib() {
-    if (initialized) shutdown();
-    if (handle) dlclose(handle);
-  }
-
   std::string error(nvmlReturn_t rc) const {
-    const char* s = error_string ? error_string(rc) : nullptr;
-    std::string text = fmt::format("{} ({})", s && *s ? s : "NVML error", rc);
+    std::string text = core->error(rc);
     if (rc == kNvmlErrorNoPermission) {
       text += ": needs root (application clocks: or `nvidia-smi -acp UNRESTRICTED` run by root)";
     }
@@ -152,34 +123,22 @@ NvmlClocks NvmlClocks::open(const NvmlClocksOptions& options) {
   c.options_ = options;
   c.lib_ = std::make_unique<Lib>();
   Lib& lib = *c.lib_;
-  dlerror();
-  lib.handle = dlopen(options.library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!lib.handle) {
-    const char* e = dlerror();
+  std::string why;
+  lib.core = energy::nvml::Library::open(options.library, &why);
+  if (!lib.core) {
     throw std::runtime_error(
         fmt::format("nvml: {} cannot be loaded (no NVIDIA driver on this machine?): {}: the GPU "
                     "frequency actuator has nothing to act on",
-                    options.library, e ? e : "dlopen failed"));
+                    options.library, why));
   }
-  void* h = lib.handle;
-  lib.init = symbol<InitFn>(h, "nvmlInit_v2");
-  lib.shutdown = symbol<ShutdownFn>(h, "nvmlShutdown");
-  lib.error_string = symbol<ErrorStringFn>(h, "nvmlErrorString");
-  lib.get_count = symbol<GetCountFn>(h, "nvmlDeviceGetCount_v2");
-  lib.get_handle = symbol<GetHandleFn>(h, "nvmlDeviceGetHandleByIndex_v2");
-  lib.get_name = symbol<GetNameFn>(h, "nvmlDeviceGetName");
-  lib.get_mem_clocks = symbol<GetMemClocksFn>(h, "nvmlDeviceGetSupportedMemoryClocks");
-  lib.get_gr_clocks = symbol<GetGrClocksFn>(h, "nvmlDeviceGetSupportedGraphicsClocks");
-  lib.get_app_clock = symbol<GetAppClockFn>(h, "nvmlDeviceGetApplicationsClock");
-  lib.get_limit_range = symbol<GetLimitRangeFn>(h, "nvmlDeviceGetPowerManagementLimitConstraints");
-  lib.get_limit = symbol<GetLimitFn>(h, "nvmlDeviceGetPowerManagementLimit");
+  const energy::nvml::Library& core = *lib.core;
+  lib.get_mem_clocks = core.symbol<GetMemClocksFn>("nvmlDeviceGetSupportedMemoryClocks");
+  lib.get_gr_clocks = core.symbol<GetGrClocksFn>("nvmlDeviceGetSupportedGraphicsClocks");
+  lib.get_app_clock = core.symbol<GetAppClockFn>("nvmlDeviceGetApplicationsClock");
+  lib.get_limit_range =
+      core.symbol<GetLimitRangeFn>("nvmlDeviceGetPowerManagementLimitConstraints");
+  lib.get_limit = core.symbol<GetLimitFn>("nvmlDeviceGetPowerManagementLimit");
   std::vector<std::pair<const char*, bool>> required = {
-      {"nvmlInit_v2", lib.init != nullptr},
-      {"nvmlShutdown", lib.shutdown != nullptr},
-      {"nvmlErrorString", lib.error_string != nullptr},
-      {"nvmlDeviceGetCount_v2", lib.get_count != nullptr},
-      {"nvmlDeviceGetHandleByIndex_v2", lib.get_handle != nullptr},
-      {"nvmlDeviceGetName", lib.get_name != nullptr},
       {"nvmlDeviceGetSupportedMemoryClocks", lib.get_mem_clocks != nullptr},
       {"nvmlDeviceGetSupportedGraphicsClocks", lib.get_gr_clocks != nullptr},
       {"nvmlDeviceGetApplicationsClock", lib.get_app_clock != nullptr},
@@ -187,14 +146,15 @@ NvmlClocks NvmlClocks::open(const NvmlClocksOptions& options) {
       {"nvmlDeviceGetPowerManagementLimit", lib.get_limit != nullptr}};
   // Dry run: the setters are not looked up, so nothing here can call one.
   if (options.allow_actuate) {
-    lib.set_app_clocks = symbol<SetAppClocksFn>(h, "nvmlDeviceSetApplicationsClocks");
-    lib.reset_app_clocks = symbol<ResetAppClocksFn>(h, "nvmlDeviceResetApplicationsClocks");
-    lib.set_limit = symbol<SetLimitFn>(h, "nvmlDeviceSetPowerManagementLimit");
+    lib.set_app_clocks = core.symbol<SetAppClocksFn>("nvmlDeviceSetApplicationsClocks");
+    lib.reset_app_clocks = core.symbol<ResetAppClocksFn>("nvmlDeviceResetApplicationsClocks");
+    lib.set_limit = core.symbol<SetLimitFn>("nvmlDeviceSetPowerManagementLimit");
     required.insert(required.end(),
                     {{"nvmlDeviceSetApplicationsClocks", lib.set_app_clocks != nullptr},
                      {"nvmlDeviceResetApplicationsClocks", lib.reset_app_clocks != nullptr},
                      {"nvmlDeviceSetPowerManagementLimit", lib.set_limit != nullptr}});
   }
+  if (const char* fn = core.missing()) required.insert(required.begin(), {fn, false});
   for (const auto& [fn, found] : required) {
     if (!found) {
       throw std::runtime_error(
@@ -202,14 +162,13 @@ NvmlClocks NvmlClocks::open(const NvmlClocksOptions& options) {
     }
   }
 
-  if (nvmlReturn_t rc = lib.init(); rc != kNvmlSuccess) {
+  if (nvmlReturn_t rc = lib.core->init(); rc != kNvmlSuccess) {
     throw std::runtime_error(
         fmt::format("nvml: nvmlInit_v2 failed: {} (is the NVIDIA driver loaded? see nvidia-smi)",
                     lib.error(rc)));
   }
-  lib.initialized = true;
   unsigned count = 0;
-  if (nvmlReturn_t rc = lib.get_count(&count); rc != kNvmlSuccess) {
+  if (nvmlReturn_t rc = core.device_count(&count); rc != kNvmlSuccess) {
     throw std::runtime_error(fmt::format("nvml: nvmlDeviceGetCount_v2 failed: {}", lib.error(rc)));
   }
   if (count == 0) {
@@ -230,14 +189,11 @@ NvmlClocks NvmlClocks::open(const NvmlClocksOptions& options) {
     NvmlGpuClocks g;
     g.index = index;
     nvmlDevice_t dev = nullptr;
-    if (nvmlReturn_t rc = lib.get_handle(index, &dev); rc != kNvmlSuccess) {
+    if (nvmlReturn_t rc = core.device(index, &dev); rc != kNvmlSuccess) {
       throw std::runtime_error(fmt::format("nvml: gpu{}: nvmlDeviceGetHandleByIndex_v2 failed: {}",
                                            index, lib.error(rc)));
     }
-    std::string name(kNvmlDeviceNameV2BufferSize, '\0');
-    if (lib.get_name(dev, name.data(), kNvmlDeviceNameV2BufferSize) == kNvmlSuccess) {
-      g.name = name.substr(0, name.find('\0'));
-    }
+    g.name = core.name(dev);
     if (g.name.empty()) g.name = "NVIDIA GPU";
     const std::string who = fmt::format("gpu{} ({})", index, g.name);
 

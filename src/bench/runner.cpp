@@ -214,7 +214,7 @@ json device_joules(const std::vector<serve::DevicePart>* parts, std::string_view
 }
 
 [[maybe_unused]] json device_joules_of(const energy::WindowReport& w, std::string_view device) {
-  const auto parts = serve::device_parts(w);
+  const auto parts = energy::device_parts(w);
   return device_joules(&parts, device);
 }
 

@@ -377,39 +377,8 @@ RequestEnergy request_energy(const energy::WindowReport& w, const energy::Carbon
   e.duration_s = w.duration_s;
   e.grams_co2e = energy::emissions_kg(w.attributed_joules, carbon, pue) * 1e3;
   e.source = std::string(energy::to_string(w.source));
-  e.devices = device_parts(w);
+  e.devices = energy::device_parts(w);
   return e;
-}
-
-std::vector<DevicePart> device_parts(const energy::WindowReport& w) {
-  static constexpr const char* kOrder[] = {"gpu", "cpu", "system"};
-  const auto device_of = [](energy::DomainKind k) -> const char* {
-    switch (k) {
-      case energy::DomainKind::kGpu:
-        return "gpu";
-      case energy::DomainKind::kSystem:
-        return "system";
-      default:
-        return "cpu";
-    }
-  };
-  std::vector<DevicePart> out;
-  for (const char* device : kOrder) {
-    DevicePart part;
-    bool any = false;
-    energy::Source source = energy::Source::kCounter;
-    for (const auto& d : w.domains) {
-      if (!d.counted || std::string_view(device_of(d.kind)) != device) continue;
-      part.joules += d.attributed_joules;
-      source = any ? energy::weakest(source, d.source) : d.source;
-      any = true;
-    }
-    if (!any) continue;
-    part.device = device;
-    part.source = std::string(energy::to_string(source));
-    out.push_back(std::move(part));
-  }
-  return out;
 }
 
 json energy_json(const RequestEnergy& e, int completion_tokens) {

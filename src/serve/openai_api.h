@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "energy/core/carbon.h"
+#include "energy/core/device_parts.h"
 #include "energy/core/meter.h"
 #include "engine/engine.h"
 #include "serve/request_json.h"
@@ -104,14 +105,9 @@ JsonKeep completion_field_keep(std::span<const JsonStep> path, JsonEvent event, 
 CompletionRequest completion_request_from(nlohmann::json& body, bool chat,
                                           const RequestLimits& limits);
 
-// One part of a request's energy: the counted domains of one kind of device, "gpu" (NVML,
-// amdgpu), "cpu" (CPU packages, their memory, or RAPL psys) or "system" (an external meter),
-// with the weakest source among them.
-struct DevicePart {
-  std::string device;
-  double joules = 0;  // attributed to the request
-  std::string source;
-};
+// One part of a request's energy: its attributed joules on one device, with that device's
+// source (energy/core/device_parts.h).
+using DevicePart = energy::DevicePart;
 
 // What the server measured for one request.
 struct RequestEnergy {
@@ -130,9 +126,6 @@ struct RequestEnergy {
 RequestEnergy request_energy(const energy::WindowReport& w, const energy::CarbonIntensity& carbon,
                              double pue);
 nlohmann::json energy_json(const RequestEnergy& e, int completion_tokens);
-// The counted domains of a window grouped by device (see DevicePart), in the order gpu, cpu,
-// system, leaving out devices the meter has no domain of.
-std::vector<DevicePart> device_parts(const energy::WindowReport& w);
 // {"gpu": {"joules", "source"}, "cpu": {...}}: the "devices" field of energy_json.
 nlohmann::json devices_json(const std::vector<DevicePart>& parts);
 

@@ -1,7 +1,5 @@
 #include "energy/sensors/nvml_sensor.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -9,17 +7,16 @@
 #include <string_view>
 #include <utility>
 
+#include "energy/sensors/nvml_library.h"
+
 namespace wattserve::energy {
 namespace {
 
-// The few NVML declarations used, as in nvml.h (not needed at build time). nvmlReturn_t is a C
-// enum (int-sized); nvmlDevice_t is an opaque pointer.
-using nvmlReturn_t = int;
-struct nvmlDevice_st;
-using nvmlDevice_t = nvmlDevice_st*;
-constexpr nvmlReturn_t kNvmlSuccess = 0;
-constexpr nvmlReturn_t kNvmlErrorNotSupported = 3;
-constexpr unsigned kNvmlDeviceNameV2BufferSize = 96;  // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+// nvml.h's names for nvml_library.h's declarations, and the sensor's own.
+using nvmlReturn_t = nvml::Return;
+using nvmlDevice_t = nvml::Device;
+constexpr nvmlReturn_t kNvmlSuccess = nvml::kSuccess;
+constexpr nvmlReturn_t kNvmlErrorNotSupported = nvml::kErrorNotSupported;
 constexpr unsigned kNvmlDeviceUuidV2BufferSize = 96;  // NVML_DEVICE_UUID_V2_BUFFER_SIZE
 constexpr unsigned kNvmlFiDevPowerInstant = 186;      // NVML_FI_DEV_POWER_INSTANT (mW)
 
@@ -72,44 +69,19 @@ constexpr double kCatchUpPowerMargin = 1.1;
 constexpr double kCatchUpSeconds = 0.5;
 
 extern "C" {
-using NvmlInitFn = nvmlReturn_t (*)();                                  // nvmlInit_v2
-using NvmlShutdownFn = nvmlReturn_t (*)();                              // nvmlShutdown
-using NvmlErrorStringFn = const char* (*)(nvmlReturn_t);                // nvmlErrorString
-using NvmlGetCountFn = nvmlReturn_t (*)(unsigned int*);                 // nvmlDeviceGetCount_v2
-using NvmlGetHandleFn = nvmlReturn_t (*)(unsigned int, nvmlDevice_t*);  // ..HandleByIndex_v2
-using NvmlGetStringFn = nvmlReturn_t (*)(nvmlDevice_t, char*, unsigned int);  // Name, UUID
+using NvmlGetStringFn = nvmlReturn_t (*)(nvmlDevice_t, char*, unsigned int);  // UUID
 using NvmlGetEnergyFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned long long*);  // millijoules
 using NvmlGetPowerFn = nvmlReturn_t (*)(nvmlDevice_t, unsigned int*);         // milliwatts
 using NvmlGetFieldValuesFn = nvmlReturn_t (*)(nvmlDevice_t, int, NvmlFieldValue*);
 }
 
-template <typename Fn>
-Fn symbol(void* handle, const char* name) {
-  return reinterpret_cast<Fn>(dlsym(handle, name));
-}
-
-// The loaded library; shuts NVML down and unloads it when destroyed.
+// The loaded library (shut down and unloaded with it) and the sensor's own functions.
 struct NvmlLib {
-  void* handle = nullptr;
-  bool initialized = false;
-  NvmlInitFn init = nullptr;
-  NvmlShutdownFn shutdown = nullptr;
-  NvmlErrorStringFn error_string = nullptr;
-  NvmlGetCountFn get_count = nullptr;
-  NvmlGetHandleFn get_handle = nullptr;
-  NvmlGetStringFn get_name = nullptr;
+  std::unique_ptr<nvml::Library> core;
   NvmlGetStringFn get_uuid = nullptr;  // optional
   NvmlGetEnergyFn get_energy = nullptr;
   NvmlGetPowerFn get_power = nullptr;
   NvmlGetFieldValuesFn get_fields = nullptr;  // optional
-
-  NvmlLib() = default;
-  NvmlLib(const NvmlLib&) = delete;
-  NvmlLib& operator=(const NvmlLib&) = delete;
-  ~NvmlLib() {
-    if (initialized) shutdown();
-    if (handle) dlclose(handle);
-  }
 
   // The instant board power (field NVML_FI_DEV_POWER_INSTANT) in watts, or NaN where the library
   // or the GPU lacks it.
@@ -123,10 +95,7 @@ struct NvmlLib {
     return field_number(f) / 1000.0;
   }
 
-  std::string error(nvmlReturn_t rc) const {
-    const char* s = error_string ? error_string(rc) : nullptr;
-    return (s && *s ? std::string(s) : "NVML error") + " (" + std::to_string(rc) + ")";
-  }
+  std::string error(nvmlReturn_t rc) const { return core->error(rc); }
 };
 
 struct Gpu {
@@ -274,53 +243,35 @@ std::string device_string(NvmlGetStringFn fn, nvmlDevice_t dev, unsigned size) {
 
 std::unique_ptr<Sensor> make_nvml_sensor(const NvmlOptions& opts, std::vector<SensorNote>* notes) {
   auto lib = std::make_unique<NvmlLib>();
-  dlerror();
-  lib->handle = dlopen(opts.library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!lib->handle) {
-    const char* e = dlerror();
-    note(notes,
-         opts.library +
-             " not found (no NVIDIA driver on this machine): " + (e ? e : "dlopen failed"),
+  std::string why;
+  lib->core = nvml::Library::open(opts.library, &why);
+  if (!lib->core) {
+    note(notes, opts.library + " not found (no NVIDIA driver on this machine): " + why,
          "install the NVIDIA driver to measure NVIDIA GPUs");
     return nullptr;
   }
-  void* h = lib->handle;
-  lib->init = symbol<NvmlInitFn>(h, "nvmlInit_v2");
-  lib->shutdown = symbol<NvmlShutdownFn>(h, "nvmlShutdown");
-  lib->error_string = symbol<NvmlErrorStringFn>(h, "nvmlErrorString");
-  lib->get_count = symbol<NvmlGetCountFn>(h, "nvmlDeviceGetCount_v2");
-  lib->get_handle = symbol<NvmlGetHandleFn>(h, "nvmlDeviceGetHandleByIndex_v2");
-  lib->get_name = symbol<NvmlGetStringFn>(h, "nvmlDeviceGetName");
-  lib->get_uuid = symbol<NvmlGetStringFn>(h, "nvmlDeviceGetUUID");
-  lib->get_energy = symbol<NvmlGetEnergyFn>(h, "nvmlDeviceGetTotalEnergyConsumption");
-  lib->get_power = symbol<NvmlGetPowerFn>(h, "nvmlDeviceGetPowerUsage");
-  lib->get_fields = symbol<NvmlGetFieldValuesFn>(h, "nvmlDeviceGetFieldValues");
-  const std::pair<const char*, bool> required[] = {
-      {"nvmlInit_v2", lib->init != nullptr},
-      {"nvmlShutdown", lib->shutdown != nullptr},
-      {"nvmlErrorString", lib->error_string != nullptr},
-      {"nvmlDeviceGetCount_v2", lib->get_count != nullptr},
-      {"nvmlDeviceGetHandleByIndex_v2", lib->get_handle != nullptr},
-      {"nvmlDeviceGetName", lib->get_name != nullptr},
-      {"nvmlDeviceGetTotalEnergyConsumption", lib->get_energy != nullptr},
-      {"nvmlDeviceGetPowerUsage", lib->get_power != nullptr}};
-  for (const auto& [fn, found] : required) {
-    if (!found) {
-      note(notes, opts.library + " lacks " + fn + " (NVIDIA driver too old?)",
-           "update the NVIDIA driver");
-      return nullptr;
-    }
+  const nvml::Library& core = *lib->core;
+  lib->get_uuid = core.symbol<NvmlGetStringFn>("nvmlDeviceGetUUID");
+  lib->get_energy = core.symbol<NvmlGetEnergyFn>("nvmlDeviceGetTotalEnergyConsumption");
+  lib->get_power = core.symbol<NvmlGetPowerFn>("nvmlDeviceGetPowerUsage");
+  lib->get_fields = core.symbol<NvmlGetFieldValuesFn>("nvmlDeviceGetFieldValues");
+  const char* missing = core.missing();
+  if (!missing && !lib->get_energy) missing = "nvmlDeviceGetTotalEnergyConsumption";
+  if (!missing && !lib->get_power) missing = "nvmlDeviceGetPowerUsage";
+  if (missing) {
+    note(notes, opts.library + " lacks " + missing + " (NVIDIA driver too old?)",
+         "update the NVIDIA driver");
+    return nullptr;
   }
 
-  if (nvmlReturn_t rc = lib->init(); rc != kNvmlSuccess) {
+  if (nvmlReturn_t rc = lib->core->init(); rc != kNvmlSuccess) {
     note(notes, "nvmlInit_v2 failed: " + lib->error(rc),
          "check that the NVIDIA driver is loaded (nvidia-smi)");
     return nullptr;
   }
-  lib->initialized = true;
 
   unsigned int count = 0;
-  if (nvmlReturn_t rc = lib->get_count(&count); rc != kNvmlSuccess) {
+  if (nvmlReturn_t rc = core.device_count(&count); rc != kNvmlSuccess) {
     note(notes, "nvmlDeviceGetCount_v2 failed: " + lib->error(rc));
     return nullptr;
   }
@@ -339,11 +290,11 @@ std::unique_ptr<Sensor> make_nvml_sensor(const NvmlOptions& opts, std::vector<Se
     }
     Gpu g;
     g.index = index;
-    if (nvmlReturn_t rc = lib->get_handle(index, &g.dev); rc != kNvmlSuccess) {
+    if (nvmlReturn_t rc = core.device(index, &g.dev); rc != kNvmlSuccess) {
       note(notes, who + ": nvmlDeviceGetHandleByIndex_v2 failed: " + lib->error(rc));
       continue;
     }
-    std::string name = device_string(lib->get_name, g.dev, kNvmlDeviceNameV2BufferSize);
+    std::string name = core.name(g.dev);
     std::string uuid = device_string(lib->get_uuid, g.dev, kNvmlDeviceUuidV2BufferSize);
     if (name.empty()) name = "NVIDIA GPU";
     unsigned long long mj = 0;

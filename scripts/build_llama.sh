@@ -1,27 +1,25 @@
 #!/usr/bin/env bash
-# Builds llama.cpp with its CUDA backend (ggml-cuda) as static, position-independent libraries
-# for the llama engine plug-in of a WATTSERVE_CUDA=ON build, and llama-bench beside them (the
-# wrapper-cost baseline on the GPU).
+# Builds llama.cpp as static, position-independent libraries for the llama engine plug-in, on the
+# CPU (what scripts/setup.sh installs) or with its CUDA backend, ggml-cuda (a WATTSERVE_CUDA=ON
+# build), and with --tools llama-bench beside them (the wrapper-cost baseline).
 #
-#   bash scripts/build_llama_cuda.sh SRC PREFIX [options]
+#   bash scripts/build_llama.sh SRC PREFIX [options]
 #
 #   SRC              a llama.cpp source tree (scripts/setup.sh puts one in
 #                    $WATTSERVE_DEPS/llama.cpp/src)
-#   PREFIX           where to install: PREFIX/lib/cmake/llama (for -DWATTSERVE_LLAMA_DIR=PREFIX),
-#                    PREFIX/bin/llama-bench with --tools
+#   PREFIX           where to install: PREFIX/lib/cmake/llama (-DWATTSERVE_LLAMA_DIR=PREFIX),
+#                    PREFIX/bin/llama-bench with --tools; the build folder is PREFIX.build
+#   --cuda           with ggml-cuda (NCCL off: one GPU, and it would add a 218 MB dependency);
+#                    the CUDA runtime and cuBLAS are linked dynamically, so the binaries use the
+#                    libraries of the machine they run on
 #   --arch LIST      CUDA architectures (CMAKE_CUDA_ARCHITECTURES), default 90 (H100, H200)
-#   --no-fa          leave out the flash-attention kernels (about a third less compile time)
+#   --no-fa          leave out ggml-cuda's flash-attention kernels (about a third less time)
 #   --tools          also build and install llama-bench and llama-quantize
-#   --cpu-only       no CUDA at all (the rehearsal of scripts/gpu_check.sh on a machine without
-#                    a GPU builds the same tree this way)
-#   --native         tune the CPU backend for this machine's CPU (default: AVX2, as
-#                    scripts/setup.sh builds it)
+#   --native         tune the CPU backend for this machine's CPU (default: AVX2, FMA, F16C)
 #   --jobs N         parallel jobs (default: all cores)
 #
-# NCCL is always off (one GPU; it would add a 218 MB dependency). The CUDA runtime and cuBLAS
-# are linked dynamically: the binaries use the libraries of the machine they run on. Where the
-# CUDA toolkit lacks cuBLAS (a PyTorch venv carries it under site-packages/nvidia/), pass
-# -DCUDA_cublas_LIBRARY=... -DCUDA_cublasLt_LIBRARY=... through EXTRA_CMAKE_ARGS, and the
+# Where the CUDA toolkit lacks cuBLAS (a PyTorch venv carries it under site-packages/nvidia/),
+# pass -DCUDA_cublas_LIBRARY=... -DCUDA_cublasLt_LIBRARY=... through EXTRA_CMAKE_ARGS, and the
 # include folder holding cublas_v2.h through CUDA_EXTRA_INCLUDE (scripts/gpu_check.sh does).
 set -euo pipefail
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
@@ -29,19 +27,19 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 (($# >= 2)) || { usage >&2; exit 2; }
 SRC=$1 PREFIX=$2
 shift 2
-ARCH=90 FA=ON TOOLS=OFF CUDA=ON NATIVE=OFF JOBS=$(nproc)
+ARCH=90 FA=ON TOOLS=OFF CUDA=OFF NATIVE=OFF JOBS=$(nproc)
 while (($#)); do
   case $1 in
     --arch) ARCH=${2:?--arch needs a value}; shift 2 ;;
     --no-fa) FA=OFF; shift ;;
     --tools) TOOLS=ON; shift ;;
-    --cpu-only) CUDA=OFF; shift ;;
+    --cuda) CUDA=ON; shift ;;
     --native) NATIVE=ON; shift ;;
     --jobs) JOBS=${2:?--jobs needs a value}; shift 2 ;;
-    *) echo "build_llama_cuda.sh: unknown option $1" >&2; exit 2 ;;
+    *) echo "build_llama.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[[ -f $SRC/CMakeLists.txt && -d $SRC/ggml ]] || { echo "build_llama_cuda.sh: $SRC is not a llama.cpp source tree" >&2; exit 2; }
+[[ -f $SRC/CMakeLists.txt && -d $SRC/ggml ]] || { echo "build_llama.sh: $SRC is not a llama.cpp source tree" >&2; exit 2; }
 BUILD=$PREFIX.build
 cpu_flags=(-DGGML_NATIVE=ON)
 [[ $NATIVE == OFF ]] && cpu_flags=(-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON)
@@ -52,6 +50,7 @@ if [[ $CUDA == ON ]]; then
     cuda_flags+=("-DCMAKE_CUDA_FLAGS=-I$CUDA_EXTRA_INCLUDE" "-DCMAKE_CXX_FLAGS=-I$CUDA_EXTRA_INCLUDE")
   fi
 fi
+# ccache makes a rebuild after a wiped deps folder cheap.
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 configure() {  # TOOLS: ON or OFF; the libraries' flags are the same either way, so the second
@@ -62,11 +61,11 @@ configure() {  # TOOLS: ON or OFF; the libraries' flags are the same either way,
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS="$1" \
     -DLLAMA_BUILD_COMMON="$1" -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_CURL=OFF \
     -DLLAMA_OPENSSL=OFF "${launcher[@]}" ${EXTRA_CMAKE_ARGS:-} >"$BUILD.configure.log" 2>&1 \
-    || { tail -n 40 "$BUILD.configure.log" >&2; echo "build_llama_cuda.sh: configure failed ($BUILD.configure.log)" >&2; exit 1; }
+    || { tail -n 40 "$BUILD.configure.log" >&2; echo "build_llama.sh: configure failed ($BUILD.configure.log)" >&2; exit 1; }
 }
 build() {
   cmake --build "$BUILD" -j"$JOBS" "$@" >"$BUILD.log" 2>&1 \
-    || { tail -n 40 "$BUILD.log" >&2; echo "build_llama_cuda.sh: build failed ($BUILD.log)" >&2; exit 1; }
+    || { tail -n 40 "$BUILD.log" >&2; echo "build_llama.sh: build failed ($BUILD.log)" >&2; exit 1; }
 }
 # The libraries, installed with their headers and CMake files; then, configured again with the
 # tools, the two tools alone (installing with the tools configured would want every tool built).
