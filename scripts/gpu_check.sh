@@ -317,7 +317,8 @@ run() {
   local t0=$SECONDS
   RUN_T0=$SECONDS RES=$WORK/results GPU=cuda THREADS=16 PAIRS=5 PY_RUN=$PYTHON
   ((DRY)) && { GPU=cpu; THREADS=2; PAIRS=2; PY_RUN=/usr/bin/python3; }
-  rm -rf "$RES" && mkdir -p "$RES" "$OUT" "$WORK/logs"
+  mkdir -p "$OUT" || die "cannot write to OUT=$OUT"  # before the last results are removed
+  rm -rf "$RES" && mkdir -p "$RES" "$WORK/logs"
   trap finish_run EXIT
   trap 'exit 143' TERM INT  # a timeout's SIGTERM still packs the results (the EXIT trap)
   machine >"$RES/machine.txt"
